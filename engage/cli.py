@@ -1,0 +1,112 @@
+"""Command line: ``flask --app wsgi engage ...`` or the ``engage`` console script."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, ScriptInfo
+
+from engage import ROOT
+from models import Role, db
+
+engage_cli = AppGroup("engage", help="Engage administration commands.")
+
+
+@engage_cli.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="researcher",
+              show_default=True)
+@click.option("--password", help="Leave out to generate one.")
+def create_user_command(email: str, name: str, role: str, password: str | None) -> None:
+    """Create an account and print its password."""
+    from engage.auth.operations import AccountError, create_user
+
+    try:
+        user, password = create_user(email, name, Role(role), password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} with password: {password}")
+
+
+@engage_cli.command("demo")
+def demo_command() -> None:
+    """Load the demo study into a new database, then print the demo accounts."""
+    from engage.demo import load_demo
+
+    result = load_demo()
+    db.session.commit()
+    accounts_file = Path(current_app.instance_path) / "demo-accounts.txt"
+    if result.created:
+        accounts_file.write_text("".join(f"{role:<11} {email:<26} {password}\n"
+                                         for email, role, password in result.accounts))
+        accounts_file.chmod(0o600)
+        click.echo("Loaded the demo study.")
+    if accounts_file.exists():
+        click.echo(f"Demo accounts (also in {accounts_file}):")
+        click.echo(accounts_file.read_text().rstrip())
+
+
+@engage_cli.command("sweep-jobs")
+def sweep_jobs_command() -> None:
+    """Mark jobs whose worker disappeared as failed."""
+    from engage.jobs.operations import sweep_stale_jobs
+
+    click.echo(f"{sweep_stale_jobs()} stale job(s) marked failed.")
+
+
+@engage_cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--worker/--no-worker", default=True, help="Also start a Celery worker.")
+def serve_command(host: str, port: int, worker: bool) -> None:
+    """Serve the web app and run a background worker; Ctrl-C stops both."""
+    import waitress
+
+    worker_process = start_worker() if worker else None
+    # Turn SIGTERM into the same clean stop as Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    click.echo(f"Engage is running at http://{host}:{port}/ (Ctrl-C stops it)")
+    try:
+        waitress.serve(current_app._get_current_object(), host=host, port=port, threads=8,
+                       _quiet=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if worker_process:
+            stop_worker(worker_process)
+        click.echo("Engage stopped.")
+
+
+def start_worker(concurrency: int = 2) -> subprocess.Popen:
+    # Its own session, so Ctrl-C reaches it once, from us, as a warm shutdown.
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "wsgi.celery_app", "worker",
+         "--loglevel", "INFO", "--concurrency", str(concurrency), "-n", "engage@%h"],
+        cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+    )
+
+
+def stop_worker(process: subprocess.Popen, timeout: float = 30) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main() -> None:
+    """The ``engage`` console script: the same commands without ``flask --app``."""
+    from engage import create_app
+
+    engage_cli.main(obj=ScriptInfo(create_app=create_app))

@@ -1,0 +1,80 @@
+"""Configuration: defaults, then instance/config.py, then ENGAGE_* environment, then tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+
+class Defaults:
+    # Requests
+    MAX_CONTENT_LENGTH = 2 * 1024**3  # uploads stream to disk; this is the hard ceiling
+    MAX_FORM_MEMORY_SIZE = 2 * 1024**2
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (ENGAGE_SESSION_COOKIE_SECURE=true)
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+    # Database: SQLite in the instance folder unless DATABASE_URL says otherwise.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    # Accounts
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT_MINUTES = 15
+    LOGIN_RATE_LIMIT = "10 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Background jobs
+    CELERY_BROKER_URL: str | None = None  # default: SQLite broker file in the instance folder
+    JOB_STALE_AFTER_SECONDS = 15 * 60
+
+    PAGE_SIZE = 25
+
+
+def _database_url_from_env() -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return None
+    # psycopg 3 is the installed driver; accept the usual spellings.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance: Path) -> str:
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    database_url = _database_url_from_env()
+    if database_url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    app.config.from_prefixed_env("ENGAGE")
+    if test_config:
+        app.config.update(test_config)
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'engage.sqlite'}"
+    if not app.config.get("CELERY_BROKER_URL"):
+        app.config["CELERY_BROKER_URL"] = f"sqla+sqlite:///{instance / 'broker.sqlite'}"
+    app.config.setdefault("UPLOAD_FOLDER", str(instance / "files"))

@@ -1,0 +1,166 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from engage.access import get_in_study_or_404, role_required, study_view
+from engage.forms import ConfirmForm
+from engage.jobs.operations import recent_jobs
+from engage.pagination import paginate
+from engage.studies import bp
+from engage.studies.forms import AddMemberForm, MemberRoleForm, StudyForm
+from engage.studies.operations import (
+    StudyError,
+    add_member,
+    change_member_role,
+    create_study,
+    remove_member,
+    update_study,
+)
+from models import (
+    Code,
+    Comment,
+    Consultation,
+    Participant,
+    Role,
+    StakeholderGroup,
+    StudyMember,
+    StudyRole,
+    User,
+    db,
+)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.RESEARCHER)
+def new():
+    form = StudyForm()
+    if form.validate_on_submit():
+        study = create_study(current_user, form.name.data, form.description.data)
+        db.session.commit()
+        flash(f"Study “{study.name}” created with the default codebook.", "success")
+        return redirect(url_for("studies.show", study_id=study.id))
+    return render_template("studies/form.html", form=form, study=None)
+
+
+@bp.get("/<int:study_id>")
+@study_view()
+def show(study):
+    counts = {
+        "participants": _count(Participant.id, Participant.study_id == study.id),
+        "codes": _count(Code.id, Code.study_id == study.id),
+        "comments": db.session.scalar(select(func.count(Comment.id)).join(Consultation)
+                                      .where(Consultation.study_id == study.id)),
+        "members": _count(StudyMember.id, StudyMember.study_id == study.id),
+    }
+    return render_template("studies/show.html", study=study, counts=counts,
+                           jobs=recent_jobs(study.id, limit=5))
+
+
+@bp.route("/<int:study_id>/edit", methods=["GET", "POST"])
+@study_view(StudyRole.RESEARCHER)
+def edit(study):
+    form = StudyForm(obj=study)
+    if form.validate_on_submit():
+        update_study(current_user, study, form.name.data, form.description.data)
+        db.session.commit()
+        flash("Study saved.", "success")
+        return redirect(url_for("studies.show", study_id=study.id))
+    return render_template("studies/form.html", form=form, study=study)
+
+
+@bp.get("/<int:study_id>/members")
+@study_view()
+def members(study):
+    return _members_page(study, AddMemberForm())
+
+
+@bp.post("/<int:study_id>/members")
+@study_view(StudyRole.RESEARCHER)
+def member_add(study):
+    form = AddMemberForm()
+    if form.validate_on_submit():
+        try:
+            member = add_member(current_user, study, form.email.data, StudyRole(form.role.data))
+        except StudyError as error:
+            form.email.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"{member.user.name} added as {member.role.label.lower()}.", "success")
+            return redirect(url_for("studies.members", study_id=study.id))
+    return _members_page(study, form), 400
+
+
+def _members_page(study, form):
+    rows = db.session.execute(
+        select(StudyMember, User).join(User).where(StudyMember.study_id == study.id)
+        .order_by(User.name)).all()
+    return render_template("studies/members.html", study=study, form=form, rows=rows,
+                           role_form=MemberRoleForm(), confirm=ConfirmForm())
+
+
+@bp.post("/<int:study_id>/members/<int:member_id>/role")
+@study_view(StudyRole.RESEARCHER)
+def member_role(study, member_id):
+    member = get_in_study_or_404(StudyMember, member_id, study)
+    form = MemberRoleForm()
+    if form.validate_on_submit():
+        try:
+            change_member_role(current_user, member, StudyRole(form.role.data))
+        except StudyError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"{member.user.name} is now {member.role.label.lower()}.", "success")
+    else:
+        flash("Choose a valid role.", "error")
+    return redirect(url_for("studies.members", study_id=study.id))
+
+
+@bp.post("/<int:study_id>/members/<int:member_id>/remove")
+@study_view(StudyRole.RESEARCHER)
+def member_remove(study, member_id):
+    member = get_in_study_or_404(StudyMember, member_id, study)
+    if ConfirmForm().validate_on_submit():
+        name = member.user.name
+        try:
+            remove_member(current_user, member)
+        except StudyError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"{name} removed from the study.", "success")
+    return redirect(url_for("studies.members", study_id=study.id))
+
+
+@bp.get("/<int:study_id>/codebook")
+@study_view()
+def codebook(study):
+    roots = db.session.scalars(select(Code).where(Code.study_id == study.id,
+                                                  Code.parent_id.is_(None))
+                               .order_by(Code.position)).all()
+    return render_template("studies/codebook.html", study=study, roots=roots)
+
+
+@bp.get("/<int:study_id>/participants")
+@study_view()
+def participants(study):
+    page = paginate(select(Participant).where(Participant.study_id == study.id)
+                    .order_by(Participant.name))
+    groups = db.session.scalars(select(StakeholderGroup).where(
+        StakeholderGroup.study_id == study.id).order_by(StakeholderGroup.position)).all()
+    return render_template("studies/participants.html", study=study, page=page, groups=groups)
+
+
+@bp.get("/<int:study_id>/comments")
+@study_view()
+def comments(study):
+    q = request.args.get("q", "").strip()
+    query = (select(Comment).join(Consultation).where(Consultation.study_id == study.id)
+             .order_by(Comment.id))
+    if q:
+        query = query.where(Comment.body.icontains(q, autoescape=True))
+    return render_template("studies/comments.html", study=study, page=paginate(query), q=q)
+
+
+def _count(column, condition) -> int:
+    return db.session.scalar(select(func.count(column)).where(condition))
