@@ -71,8 +71,7 @@ def serve_command(host: str, port: int, worker: bool) -> None:
     import waitress
 
     worker_process = start_worker() if worker else None
-    # Turn SIGTERM into the same clean stop as Ctrl-C.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     click.echo(f"Engage is running at http://{host}:{port}/ (Ctrl-C stops it)")
     try:
         waitress.serve(current_app._get_current_object(), host=host, port=port, threads=8,
@@ -83,6 +82,10 @@ def serve_command(host: str, port: int, worker: bool) -> None:
         if worker_process:
             stop_worker(worker_process)
         click.echo("Engage stopped.")
+
+
+def _stop_like_ctrl_c(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def start_worker(concurrency: int = 2) -> subprocess.Popen:

@@ -2,9 +2,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
+from engage.forms import enum_choices
 from models import Role
 
-ROLE_CHOICES = [(r.value, r.label) for r in Role]
+ROLE_CHOICES = enum_choices(Role)
 
 
 class UserForm(FlaskForm):

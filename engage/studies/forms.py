@@ -2,9 +2,10 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
+from engage.forms import enum_choices
 from models import StudyRole
 
-STUDY_ROLE_CHOICES = [(r.value, r.label) for r in reversed(StudyRole)]
+STUDY_ROLE_CHOICES = enum_choices(reversed(StudyRole))
 
 
 class StudyForm(FlaskForm):

@@ -1,0 +1,1 @@
+"""Plain-Python qualitative analysis: codebook, tagging, agreement, comments. No Flask here."""
