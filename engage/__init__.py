@@ -35,12 +35,25 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     celery_init_app(app)
 
-    from engage import access, admin, auth, errors, jobs, main, studies
+    from engage import (
+        access,
+        admin,
+        auth,
+        consultations,
+        errors,
+        jobs,
+        main,
+        navigation,
+        public,
+        studies,
+    )
 
     access.init_app(app)
     errors.init_app(app)
-    for blueprint in (auth.bp, main.bp, studies.bp, admin.bp, jobs.bp):
+    for blueprint in (auth.bp, main.bp, studies.bp, admin.bp, jobs.bp, consultations.bp,
+                      public.bp):
         app.register_blueprint(blueprint)
+    navigation.init_app(app)
 
     from engage.cli import engage_cli
 

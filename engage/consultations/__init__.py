@@ -1,0 +1,7 @@
+"""Consultations for researchers: setup, moderation, campaigns, CSV import."""
+
+from flask import Blueprint
+
+bp = Blueprint("consultations", __name__)
+
+from engage.consultations import routes  # noqa: E402,F401

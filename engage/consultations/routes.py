@@ -1,0 +1,1 @@
+from engage.consultations import bp  # noqa: F401

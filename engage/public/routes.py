@@ -1,0 +1,1 @@
+from engage.public import bp  # noqa: F401
