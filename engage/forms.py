@@ -1,5 +1,6 @@
 """Forms shared by several blueprints."""
 
+from collections.abc import Iterable
 from enum import Enum
 
 from flask_wtf import FlaskForm
@@ -7,9 +8,14 @@ from wtforms import SubmitField
 from wtforms.fields.choices import SelectChoice
 
 
+def select_choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
+    """Select options from ``(value, label)`` pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def enum_choices(members) -> list[SelectChoice]:
     """Select options for enum members that have a ``label``."""
-    return [SelectChoice(m.value, m.label) for m in members if isinstance(m, Enum)]
+    return select_choices((m.value, m.label) for m in members if isinstance(m, Enum))
 
 
 class ConfirmForm(FlaskForm):

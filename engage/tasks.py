@@ -3,5 +3,6 @@
 from engage.admin import tasks as _admin_tasks  # noqa: F401
 from engage.consultations import tasks as _consultation_tasks  # noqa: F401
 from engage.jobs.runner import TASKS
+from engage.recordings import tasks as _recording_tasks  # noqa: F401
 
 __all__ = ["TASKS"]

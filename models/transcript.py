@@ -69,9 +69,10 @@ class SegmentRevision(db.Model):
         ForeignKey("transcript_segment.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # "text", "speaker", "split", "merge" or "revert".
+    # "text", "speaker", "split" or "merge".
     field: Mapped[str] = mapped_column(String(20))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
 
     segment: Mapped[TranscriptSegment] = relationship(back_populates="revisions")
+    user: Mapped[User | None] = relationship()  # noqa: F821

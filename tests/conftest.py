@@ -8,6 +8,8 @@ from engage import create_app
 from models import db as _db
 from tests.factories import Factory
 
+pytest_plugins = ["tests.worker"]  # the start_worker fixture
+
 
 def make_test_config(tmp_path, **overrides) -> dict:
     config = {
