@@ -54,6 +54,56 @@ def demo_command() -> None:
         click.echo(accounts_file.read_text().rstrip())
 
 
+@engage_cli.command("transcribe")
+@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--model", help="Model name (tiny.en, base) or a CTranslate2 model directory.")
+@click.option("--language", help="Spoken language code, e.g. en or es; detected if left out.")
+@click.option("--translate", is_flag=True, help="Translate into English.")
+@click.option("--format", "fmt", type=click.Choice(["txt", "vtt", "srt", "json"]),
+              default="txt", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of standard output.")
+def transcribe_command(audio: Path, model: str | None, language: str | None, translate: bool,
+                       fmt: str, output: Path | None) -> None:
+    """Transcribe an audio or video file without the web app."""
+    import json
+
+    from tqdm import tqdm
+
+    from engage.recordings.operations import choose_model
+    from transcripts.formats import export_transcript
+    from transcripts.probe import MediaError
+    from transcripts.whisper import TranscriptionError, transcribe
+
+    config = current_app.config
+    bar = tqdm(total=100, unit="%", desc=audio.name, file=sys.stderr,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def on_progress(percent: float, segment) -> None:
+        bar.update(max(0.0, percent - bar.n))
+
+    try:
+        result = transcribe(
+            audio, model=model or choose_model(config, language, translate),
+            cache_dir=Path(config["WHISPER_MODEL_DIR"]), language=language,
+            task="translate" if translate else "transcribe", device=config["WHISPER_DEVICE"],
+            vad=config["WHISPER_VAD"], batched=config["WHISPER_BATCHED"],
+            beam_size=config["WHISPER_BEAM_SIZE"], on_progress=on_progress)
+    except (TranscriptionError, MediaError) as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        bar.close()
+    if fmt == "json":
+        data = json.dumps(result.to_dict(), ensure_ascii=False, indent=1).encode()
+    else:
+        data = export_transcript(result.segments, fmt)
+    if output:
+        output.write_bytes(data)
+        click.echo(f"Wrote {len(result.segments)} segments to {output}", err=True)
+    else:
+        click.echo(data.decode())
+
+
 @engage_cli.command("sweep-jobs")
 def sweep_jobs_command() -> None:
     """Mark jobs whose worker disappeared as failed."""

@@ -46,6 +46,8 @@ class Defaults:
     # or the path of any CTranslate2 Whisper model directory.
     WHISPER_MODEL = "tiny.en"
     WHISPER_MODEL_CHOICES = ("tiny.en", "base")
+    # Used instead of an English-only default for other languages or translation.
+    WHISPER_MULTILINGUAL_MODEL = "base"
     WHISPER_DEVICE = "auto"  # CUDA float16 when a GPU is there, else CPU int8
     WHISPER_VAD = True
     WHISPER_BATCHED = False

@@ -48,14 +48,27 @@ def upload_recording(actor: User, study: Study, file: FileStorage | None, *, tit
         uploaded_by_id=actor.id)
     db.session.add(recording)
     db.session.flush()
-    start_transcription(actor, recording, model=config["WHISPER_MODEL"])
+    start_transcription(actor, recording, model=choose_model(config, language, translate))
     return recording
+
+
+def choose_model(config, language: str | None, translate: bool) -> str:
+    """The configured model, or the multilingual one when English-only cannot do the job."""
+    model = config["WHISPER_MODEL"]
+    english_only = model.endswith(".en")
+    if english_only and (translate or (language and language != "en")):
+        return config["WHISPER_MULTILINGUAL_MODEL"]
+    return model
 
 
 def start_transcription(actor: User, recording: Recording, *, model: str,
                         language: str | None = None, translate: bool | None = None,
                         replace_edits: bool = False) -> Job:
     """Queue a (re-)transcription. The current transcript stays until the new one succeeds."""
+    if model.endswith(".en") and ((language or recording.language or "en") != "en"
+                                  or (translate if translate is not None else recording.translate)):
+        raise RecordingError(f"The {model} model understands English only. Choose a "
+                             "multilingual model such as base for this recording.")
     if active_transcription(recording):
         raise RecordingError("This recording is already being transcribed.")
     current = recording.current_transcript

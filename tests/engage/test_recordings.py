@@ -197,3 +197,33 @@ def test_missing_file_fails_in_plain_words_and_can_be_retried(client, login, tea
     assert client.post(f"/jobs/{job.id}/retry").status_code == 302
     job, _ = wait_for(db, 1, lambda j: j.status.finished, timeout=120)
     assert job.status is JobStatus.SUCCEEDED, job.error
+
+
+def test_other_languages_get_the_multilingual_model(client, login, team, db):
+    study, owner, _ = team
+    login(owner)
+    upload(client, study, "one_sentence.wav", language="es")
+    job = db.session.scalar(db.select(Job))
+    assert job.params["model"] == "base"
+    recording = db.session.scalar(db.select(Recording))
+    assert recording.language == "es"
+    job.status = JobStatus.FAILED
+    db.session.commit()
+    page = client.post(f"/studies/{study.id}/recordings/{recording.id}/transcribe",
+                       data={"model": "tiny.en", "language": "es"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "understands English only" in page
+
+
+def test_transcribe_cli(app, tmp_path):
+    out = tmp_path / "out.vtt"
+    result = app.test_cli_runner().invoke(args=[
+        "engage", "transcribe", str(AUDIO / "one_sentence.wav"), "--format", "vtt", "-o",
+        str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert text.startswith("WEBVTT") and "care coordination" in text.lower()
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("not audio at all " * 40)
+    result = app.test_cli_runner().invoke(args=["engage", "transcribe", str(bad)])
+    assert result.exit_code == 1 and "not a recording we can read" in result.output
