@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 # Debian packages the tests use (installed with apt-get when missing).
-TEST_DEBIAN_PACKAGES :=
+TEST_DEBIAN_PACKAGES := chromium
 
 .PHONY: run test install lint system-deps clean
 

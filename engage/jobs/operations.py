@@ -126,9 +126,15 @@ def _send_pending(session: Session) -> None:
     from engage.tasks import TASKS
 
     pending = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    celery = current_app.extensions["celery"]
     for job_id, kind in pending:
         try:
-            TASKS[kind].delay(job_id)
+            # A connection of its own: pooled producers of the SQLAlchemy transport can be
+            # left closed by another thread of a threaded server.
+            with celery.connection_for_write() as connection:
+                TASKS[kind].apply_async((job_id,), connection=connection)
         except Exception:  # the broker is down: say so on the job instead of leaving it queued
             log.exception("could not send job %s to the broker", job_id)
             with Session(db.engine) as other:
