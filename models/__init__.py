@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per main entity."""
 
+from models.audit import AuditEvent
 from models.base import Base, db, utcnow
 from models.codebook import Code
 from models.consultation import (
@@ -18,7 +19,8 @@ from models.transcript import SegmentRevision, Transcript, TranscriptSegment
 from models.user import Role, User
 
 __all__ = [
-    "Base", "db", "utcnow", "Campaign", "Code", "Comment", "CommentSource", "CommentStatus",
+    "AuditEvent", "Base", "db", "utcnow", "Campaign", "Code", "Comment", "CommentSource",
+    "CommentStatus",
     "Consultation", "IntakeRejection", "Job", "JobStatus", "Participant", "Recording", "Role",
     "SegmentRevision", "StakeholderGroup", "Study", "StudyMember", "StudyRole", "Transcript",
     "TranscriptSegment", "User",
