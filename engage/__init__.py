@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         navigation,
         public,
         recordings,
+        security,
         studies,
         transcript_editor,
     )
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     navigation.init_app(app)
     filters.init_app(app)
+    security.init_app(app)
 
     from engage.cli import engage_cli
 

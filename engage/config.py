@@ -19,7 +19,13 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (ENGAGE_SESSION_COOKIE_SECURE=true)
     REMEMBER_COOKIE_HTTPONLY = True
-    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # Sessions slide with activity (idle limit) and end after SESSION_MAX_HOURS regardless.
+    PERMANENT_SESSION_LIFETIME = 2 * 3600
+    SESSION_MAX_HOURS = 12
+    REMEMBER_COOKIE_DURATION = 14 * 24 * 3600
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Exports and role changes ask for the password again after this many minutes.
+    REAUTH_MINUTES = 15
 
     # Database: SQLite in the instance folder unless DATABASE_URL says otherwise.
     SQLALCHEMY_DATABASE_URI: str | None = None
@@ -37,6 +43,18 @@ class Defaults:
     JOB_STALE_AFTER_SECONDS = 15 * 60
 
     PAGE_SIZE = 25
+
+    # Public comment intake (issue 5). Rate limits use RATELIMIT_STORAGE_URI: memory://
+    # is right for `engage serve` (one process, threads); set redis://... when several
+    # web processes serve the form, or each keeps its own count.
+    INTAKE_RATE_LIMIT_PER_IP = "10 per minute;100 per hour"
+    INTAKE_RATE_LIMIT_PER_CONSULTATION = "600 per minute"
+    # A person needs more than a few seconds to read and write; faster is held for review.
+    INTAKE_MIN_FILL_SECONDS = 5
+    ATTACHMENT_MAX_BYTES = 10 * 1024**2
+    # Comment text, fields and one attachment; a bigger public POST is refused (413).
+    INTAKE_MAX_REQUEST_BYTES = 11 * 1024**2
+    IMPORT_MAX_BYTES = 100 * 1024**2
 
     # Recordings and transcription
     RECORDING_MAX_BYTES = 2 * 1024**3

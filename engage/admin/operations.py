@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from engage.audit import record
 from engage.auth.operations import AccountError, generate_password
 from models import Role, User, db
 
@@ -17,7 +18,12 @@ def update_user(actor: User, user: User, *, name: str, role: Role, active: bool)
             User.role == Role.ADMIN, User.active.is_(True)))
         if admins <= 1:
             raise AccountError("Engage needs at least one active administrator.")
+    changes = {field: [str(before), str(after)] for field, before, after in (
+        ("name", user.name, name.strip()), ("role", user.role.value, role.value),
+        ("active", user.active, active)) if before != after}
     user.name, user.role, user.active = name.strip(), role, active
+    if changes:
+        record("user.update", actor, target=("user", user.id), changes=changes)
     db.session.flush()
     return user
 
@@ -27,5 +33,6 @@ def reset_password(actor: User, user: User) -> str:
     user.set_password(password)
     user.failed_logins = 0
     user.locked_until = None
+    record("user.password_reset", actor, target=("user", user.id))
     db.session.flush()
     return password

@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -9,7 +9,8 @@ from engage.admin.operations import reset_password, update_user
 from engage.auth.operations import AccountError, create_user
 from engage.jobs.operations import enqueue, recent_jobs
 from engage.pagination import paginate
-from models import Role, User, db
+from engage.security import recent_login_required
+from models import AuditEvent, Role, User, db
 
 admin_only = role_required(Role.ADMIN)
 
@@ -27,7 +28,8 @@ def user_new():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user, password = create_user(form.email.data, form.name.data, Role(form.role.data))
+            user, password = create_user(form.email.data, form.name.data, Role(form.role.data),
+                                         actor=current_user)
         except AccountError as error:
             form.email.errors.append(str(error))
         else:
@@ -38,6 +40,7 @@ def user_new():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @admin_only
+@recent_login_required
 def user_edit(user_id):
     user = db.get_or_404(User, user_id)
     form = EditUserForm(obj=user)
@@ -57,6 +60,7 @@ def user_edit(user_id):
 
 @bp.post("/users/<int:user_id>/password")
 @admin_only
+@recent_login_required
 def user_password(user_id):
     user = db.get_or_404(User, user_id)
     if not ResetPasswordForm().validate_on_submit():
@@ -75,3 +79,13 @@ def system():
         db.session.commit()
         return redirect(url_for("jobs.show", job_id=job.id))
     return render_template("admin/system.html", form=form, jobs=recent_jobs(None))
+
+
+@bp.get("/audit")
+@admin_only
+def audit():
+    action = request.args.get("action", "").strip()
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    return render_template("admin/audit.html", page=paginate(query, per_page=50), action=action)

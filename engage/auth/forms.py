@@ -24,3 +24,8 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new", message="The two passwords differ.")],
     )
     submit = SubmitField("Change password")
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired()])
+    submit = SubmitField("Continue")

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from engage.audit import record
 from models import Role, User, db, utcnow
 
 
@@ -28,6 +29,17 @@ BAD_CREDENTIALS = "That email and password do not match an active account."
 def authenticate(email: str, password: str, *, max_failures: int,
                  lockout_minutes: int) -> LoginResult:
     """Check a password, counting failures and locking the account after too many."""
+    result = _authenticate(email, password, max_failures, lockout_minutes)
+    if result.user:
+        record("login", result.user)
+    else:
+        record("login.failed", None, email=email.strip().lower()[:254], reason=result.error)
+    db.session.flush()
+    return result
+
+
+def _authenticate(email: str, password: str, max_failures: int,
+                  lockout_minutes: int) -> LoginResult:
     user = find_user(email)
     now = utcnow()
     if user is None or not user.active:
@@ -63,10 +75,20 @@ def change_password(user: User, current: str, new: str) -> None:
     if current == new:
         raise AccountError("Choose a password different from the current one.")
     user.set_password(new)
+    record("password.change", user, target=("user", user.id))
     db.session.flush()
 
 
-def create_user(email: str, name: str, role: Role, password: str | None = None) -> tuple[User, str]:
+def confirm_password(user: User, password: str) -> None:
+    """Re-authentication before a sensitive action."""
+    if not user.check_password(password):
+        record("reauth.failed", user)
+        raise AccountError("That password is not right.")
+    record("reauth", user)
+
+
+def create_user(email: str, name: str, role: Role, password: str | None = None,
+                actor: User | None = None) -> tuple[User, str]:
     """Create an account; returns it with its password (generated when none is given)."""
     email = email.strip().lower()
     if find_user(email):
@@ -76,6 +98,7 @@ def create_user(email: str, name: str, role: Role, password: str | None = None) 
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    record("user.create", actor, target=("user", user.id), email=email, role=role.value)
     return user, password
 
 

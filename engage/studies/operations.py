@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from coding.vocabulary import DEFAULT_CODEBOOK, DEFAULT_STAKEHOLDER_GROUPS, iter_codes
+from engage.audit import record
 from engage.auth.operations import find_user
 from models import Code, Role, StakeholderGroup, Study, StudyMember, StudyRole, User, db
 
@@ -21,6 +22,7 @@ def create_study(actor: User, name: str, description: str = "") -> Study:
     study.members.append(StudyMember(user=actor, role=StudyRole.RESEARCHER))
     seed_defaults(study)
     db.session.flush()
+    record("study.create", actor, study_id=study.id, target=("study", study.id))
     return study
 
 
@@ -58,6 +60,7 @@ def add_member(actor: User, study: Study, email: str, role: StudyRole) -> StudyM
     member = StudyMember(study=study, user=user, role=role)
     db.session.add(member)
     db.session.flush()
+    record("member.add", actor, study_id=study.id, target=("user", user.id), role=role.value)
     return member
 
 
@@ -66,6 +69,8 @@ def change_member_role(actor: User, member: StudyMember, role: StudyRole) -> Stu
         raise StudyError(f"{member.user.name} has a coder account and can only be a coder here.")
     if member.role is StudyRole.RESEARCHER and role is not StudyRole.RESEARCHER:
         _keep_one_researcher(member)
+    record("member.role", actor, study_id=member.study_id, target=("user", member.user_id),
+           before=member.role.value, after=role.value)
     member.role = role
     db.session.flush()
     return member
@@ -74,6 +79,8 @@ def change_member_role(actor: User, member: StudyMember, role: StudyRole) -> Stu
 def remove_member(actor: User, member: StudyMember) -> None:
     if member.role is StudyRole.RESEARCHER:
         _keep_one_researcher(member)
+    record("member.remove", actor, study_id=member.study_id, target=("user", member.user_id),
+           role=member.role.value)
     db.session.delete(member)
     db.session.flush()
 

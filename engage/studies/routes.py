@@ -1,11 +1,13 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from engage.access import get_in_study_or_404, role_required, study_view
+from engage.audit import record
 from engage.forms import ConfirmForm
 from engage.jobs.operations import recent_jobs
 from engage.pagination import paginate
+from engage.security import recent_login_required
 from engage.studies import bp
 from engage.studies.forms import AddMemberForm, MemberRoleForm, StudyForm
 from engage.studies.operations import (
@@ -76,6 +78,7 @@ def members(study):
 
 @bp.post("/<int:study_id>/members")
 @study_view(StudyRole.RESEARCHER)
+@recent_login_required
 def member_add(study):
     form = AddMemberForm()
     if form.validate_on_submit():
@@ -100,6 +103,7 @@ def _members_page(study, form):
 
 @bp.post("/<int:study_id>/members/<int:member_id>/role")
 @study_view(StudyRole.RESEARCHER)
+@recent_login_required
 def member_role(study, member_id):
     member = get_in_study_or_404(StudyMember, member_id, study)
     form = MemberRoleForm()
@@ -148,6 +152,11 @@ def participants(study):
                     .order_by(Participant.name))
     groups = db.session.scalars(select(StakeholderGroup).where(
         StakeholderGroup.study_id == study.id).order_by(StakeholderGroup.position)).all()
+    if g.study_role is StudyRole.RESEARCHER:
+        # Researchers see contact details on this page; that is worth a trace.
+        record("contacts.view", current_user, study_id=study.id,
+               participants=[p.id for p in page.items])
+        db.session.commit()
     return render_template("studies/participants.html", study=study, page=page, groups=groups)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select, update
 
+from engage.audit import record
 from models import (
     Recording,
     SegmentRevision,
@@ -59,6 +60,14 @@ def as_segments(transcript: Transcript) -> list[Segment]:
                     avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
                     words=[Word(**w) for w in s.words or []])
             for s in transcript.segments]
+
+
+def export_for(actor: User, transcript: Transcript, fmt: str) -> bytes:
+    from transcripts.formats import export_transcript
+
+    record("transcript.export", actor, study_id=transcript.study_id,
+           target=("transcript", transcript.id), format=fmt)
+    return export_transcript(as_segments(transcript), fmt, title=transcript.title)
 
 
 def edit_segment(actor: User, segment: TranscriptSegment, *, text: str,

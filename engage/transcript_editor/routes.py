@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from engage.access import get_in_study_or_404, study_view
 from engage.forms import ConfirmForm, select_choices
+from engage.security import recent_login_required
 from engage.transcript_editor import bp
 from engage.transcript_editor.forms import (
     EXPORT_FORMATS,
@@ -14,8 +15,8 @@ from engage.transcript_editor.forms import (
 )
 from engage.transcript_editor.operations import (
     TranscriptEditError,
-    as_segments,
     edit_segment,
+    export_for,
     import_transcript_file,
     merge_with_next,
     rename_speaker,
@@ -30,7 +31,6 @@ from models import (
     TranscriptSegment,
     db,
 )
-from transcripts.formats import export_transcript
 
 MIMETYPES = {"txt": "text/plain; charset=utf-8", "vtt": "text/vtt; charset=utf-8",
              "srt": "application/x-subrip; charset=utf-8",
@@ -156,11 +156,13 @@ def speakers(study, transcript_id):
 
 @bp.get("/<int:transcript_id>/export.<fmt>")
 @study_view()
+@recent_login_required
 def export(study, transcript_id, fmt):
     transcript = get_in_study_or_404(Transcript, transcript_id, study)
     if fmt not in EXPORT_FORMATS:
         abort(404)
-    data = export_transcript(as_segments(transcript), fmt, title=transcript.title)
+    data = export_for(current_user, transcript, fmt)
+    db.session.commit()
     filename = f"transcript-{transcript.id}.{fmt}"
     return data, 200, {"Content-Type": MIMETYPES[fmt],
                        "Content-Disposition": f'attachment; filename="{filename}"'}
