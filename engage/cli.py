@@ -104,6 +104,55 @@ def transcribe_command(audio: Path, model: str | None, language: str | None, tra
         click.echo(data.decode())
 
 
+@engage_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write a consistent snapshot (database, uploads, instance config) while running."""
+    from engage.backup import BackupError, backup
+
+    try:
+        summary = backup(path, **_storage(), revision=_revision())
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up the database and {summary.files} files to {summary.path}")
+
+
+@engage_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database and files with a backup. Stop the server and worker first."""
+    from engage.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("This replaces the current database and files. Continue?", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        manifest = restore(path, **_storage())
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored the backup made {manifest['created_at']}. Run `flask --app wsgi db "
+               "upgrade` if this version of Engage is newer than the backup.")
+
+
+def _storage() -> dict:
+    config = current_app.config
+    return {"database_url": config["SQLALCHEMY_DATABASE_URI"],
+            "instance": Path(current_app.instance_path),
+            "upload_folder": Path(config["UPLOAD_FOLDER"])}
+
+
+def _revision() -> str | None:
+    from sqlalchemy import text
+
+    try:
+        return db.session.scalar(text("select version_num from alembic_version"))
+    except Exception:  # a database made by create_all (tests) has no revision table
+        db.session.rollback()
+        return None
+
+
 @engage_cli.command("sweep-jobs")
 def sweep_jobs_command() -> None:
     """Mark jobs whose worker disappeared as failed."""
