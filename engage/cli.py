@@ -189,7 +189,7 @@ def _stop_like_ctrl_c(signum, frame) -> None:
 
 def start_worker(concurrency: int = 2) -> subprocess.Popen:
     # Its own session, so Ctrl-C reaches it once, from us, as a warm shutdown.
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and module, fixed arguments)
         [sys.executable, "-m", "celery", "-A", "wsgi.celery_app", "worker",
          "--loglevel", "INFO", "--concurrency", str(concurrency), "-n", "engage@%h"],
         cwd=ROOT, env=os.environ.copy(), start_new_session=True,
