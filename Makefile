@@ -32,10 +32,16 @@ system-deps:
 	  echo "Installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
+# axe-core for the accessibility scans, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
 lint: install
 	$(BIN)/ruff check .
 
-test: install system-deps lint
+test: install system-deps node_modules/.installed lint
 	$(BIN)/pytest
 
 clean:
