@@ -38,24 +38,32 @@ def create_app(test_config: dict | None = None) -> Flask:
     from engage import (
         access,
         admin,
+        analysis,
         auth,
+        booking,
+        codebook,
         consultations,
         errors,
+        exports,
         filters,
         jobs,
         main,
         navigation,
         public,
         recordings,
+        scheduling,
         security,
         studies,
+        themes,
+        topics,
         transcript_editor,
     )
 
     access.init_app(app)
     errors.init_app(app)
     for blueprint in (auth.bp, main.bp, studies.bp, admin.bp, jobs.bp, consultations.bp,
-                      public.bp, recordings.bp, transcript_editor.bp):
+                      public.bp, recordings.bp, transcript_editor.bp, scheduling.bp, booking.bp,
+                      codebook.bp, analysis.bp, topics.bp, themes.bp, exports.bp):
         app.register_blueprint(blueprint)
     navigation.init_app(app)
     filters.init_app(app)

@@ -191,7 +191,9 @@ def start_worker(concurrency: int = 2) -> subprocess.Popen:
     # Its own session, so Ctrl-C reaches it once, from us, as a warm shutdown.
     return subprocess.Popen(  # noqa: S603 (our own interpreter and module, fixed arguments)
         [sys.executable, "-m", "celery", "-A", "wsgi.celery_app", "worker",
-         "--loglevel", "INFO", "--concurrency", str(concurrency), "-n", "engage@%h"],
+         "--loglevel", "INFO", "--concurrency", str(concurrency), "-n", "engage@%h",
+         # Embedded beat: periodic tasks such as session reminders (engage/scheduling).
+         "--beat", "--schedule", str(Path(current_app.instance_path) / "celerybeat-schedule")],
         cwd=ROOT, env=os.environ.copy(), start_new_session=True,
     )
 
@@ -210,5 +212,6 @@ def stop_worker(process: subprocess.Popen, timeout: float = 30) -> None:
 def main() -> None:
     """The ``engage`` console script: the same commands without ``flask --app``."""
     from engage import create_app
+    from engage.exports import cli as _exports_cli  # noqa: F401 (topics, export)
 
     engage_cli.main(obj=ScriptInfo(create_app=create_app))

@@ -42,6 +42,29 @@ class Consultation(TimestampMixin, db.Model):
     comments: Mapped[list[Comment]] = relationship(
         back_populates="consultation", cascade="all, delete-orphan")
 
+    def phase(self, now: datetime | None = None) -> ConsultationPhase:
+        """Where the comment period stands; only ``OPEN`` accepts comments."""
+        now = now or utcnow()
+        if not self.slug:
+            return ConsultationPhase.INTERNAL
+        if self.opens_at is None or now < self.opens_at:
+            return ConsultationPhase.NOT_OPEN
+        if self.closes_at is not None and now >= self.closes_at:
+            return ConsultationPhase.CLOSED
+        return ConsultationPhase.OPEN
+
+
+class ConsultationPhase(enum.StrEnum):
+    INTERNAL = "internal"  # no public address: comments come by import only
+    NOT_OPEN = "not_open"
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"internal": "Internal (import only)", "not_open": "Not open yet",
+                "open": "Open", "closed": "Closed"}[self.value]
+
 
 class CommentSource(enum.StrEnum):
     FORM = "form"

@@ -42,9 +42,11 @@ def start_worker(app, instance_path):
     yield start
     for process in processes:
         if process.poll() is None:
+            # A test's worker may be mid-job (tagging queued after a transcription); the
+            # test is over, so a short grace is enough.
             os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
     if log.exists():

@@ -19,7 +19,8 @@ class RecordingError(ValueError):
 
 
 def upload_recording(actor: User, study: Study, file: FileStorage | None, *, title: str,
-                     language: str | None, translate: bool) -> Recording:
+                     language: str | None, translate: bool,
+                     transcribe: bool = True) -> Recording:
     """Store a recording after probing its content, then queue its transcription."""
     config = current_app.config
     try:
@@ -48,7 +49,8 @@ def upload_recording(actor: User, study: Study, file: FileStorage | None, *, tit
         uploaded_by_id=actor.id)
     db.session.add(recording)
     db.session.flush()
-    start_transcription(actor, recording, model=choose_model(config, language, translate))
+    if transcribe:
+        start_transcription(actor, recording, model=choose_model(config, language, translate))
     return recording
 
 

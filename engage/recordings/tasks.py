@@ -51,6 +51,9 @@ def transcribe_recording(job: Job, progress: Progress) -> str:
         language_probability=result.language_probability, model=result.model,
         duration_ms=result.duration_ms, actor_id=job.created_by_id)
     flagged = sum(s.needs_review for s in transcript.segments)
+    from engage.analysis.tagging import tag_after_transcription
+
+    tag_after_transcription(transcript, job.created_by_id)  # suggests codes in the background
     return (f"Transcribed {len(transcript.segments)} segments in "
             f"{result.language or 'an undetected language'}"
             + (f"; {flagged} need a listen" if flagged else "") + ".")

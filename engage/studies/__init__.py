@@ -5,9 +5,6 @@ from flask import Blueprint
 bp = Blueprint("studies", __name__, url_prefix="/studies")
 bp.study_nav = [
     (10, "studies.show", "Overview"),
-    (20, "studies.codebook", "Codebook"),
-    (30, "studies.participants", "Participants"),
-    (60, "studies.comments", "Comments"),
     (90, "studies.members", "Members"),
 ]
 

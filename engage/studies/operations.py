@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from coding.vocabulary import DEFAULT_CODEBOOK, DEFAULT_STAKEHOLDER_GROUPS, iter_codes
+from coding.vocabulary import DEFAULT_STAKEHOLDER_GROUPS
 from engage.audit import record
 from engage.auth.operations import find_user
-from models import Code, Role, StakeholderGroup, Study, StudyMember, StudyRole, User, db
+from models import Role, StakeholderGroup, Study, StudyMember, StudyRole, User, db
 
 
 class StudyError(ValueError):
@@ -38,14 +38,9 @@ def seed_defaults(study: Study) -> None:
         study.stakeholder_groups.append(
             StakeholderGroup(name=name, description=description, position=position))
     db.session.flush()
-    codes: dict[str, Code] = {}
-    for position, (parent_key, spec) in enumerate(iter_codes(DEFAULT_CODEBOOK)):
-        code = Code(study_id=study.id, key=spec.key, name=spec.name,
-                    description=spec.description, color=spec.color, position=position,
-                    parent=codes.get(parent_key))
-        codes[spec.key] = code
-        db.session.add(code)
-    db.session.flush()
+    from engage.codebook.operations import seed_default_codebook
+
+    seed_default_codebook(study)  # codes and their starting match patterns
 
 
 def add_member(actor: User, study: Study, email: str, role: StudyRole) -> StudyMember:

@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from engage.access import get_in_study_or_404, role_required, study_view
-from engage.audit import record
+from engage.consultations.moderation import public_text
 from engage.forms import ConfirmForm
 from engage.jobs.operations import recent_jobs
 from engage.pagination import paginate
@@ -24,7 +24,6 @@ from models import (
     Consultation,
     Participant,
     Role,
-    StakeholderGroup,
     StudyMember,
     StudyRole,
     User,
@@ -136,39 +135,20 @@ def member_remove(study, member_id):
     return redirect(url_for("studies.members", study_id=study.id))
 
 
-@bp.get("/<int:study_id>/codebook")
-@study_view()
-def codebook(study):
-    roots = db.session.scalars(select(Code).where(Code.study_id == study.id,
-                                                  Code.parent_id.is_(None))
-                               .order_by(Code.position)).all()
-    return render_template("studies/codebook.html", study=study, roots=roots)
-
-
-@bp.get("/<int:study_id>/participants")
-@study_view()
-def participants(study):
-    page = paginate(select(Participant).where(Participant.study_id == study.id)
-                    .order_by(Participant.name))
-    groups = db.session.scalars(select(StakeholderGroup).where(
-        StakeholderGroup.study_id == study.id).order_by(StakeholderGroup.position)).all()
-    if g.study_role is StudyRole.RESEARCHER:
-        # Researchers see contact details on this page; that is worth a trace.
-        record("contacts.view", current_user, study_id=study.id,
-               participants=[p.id for p in page.items])
-        db.session.commit()
-    return render_template("studies/participants.html", study=study, page=page, groups=groups)
-
-
 @bp.get("/<int:study_id>/comments")
 @study_view()
 def comments(study):
+    """All comments of the study's consultations; coders read only the masked version."""
     q = request.args.get("q", "").strip()
     query = (select(Comment).join(Consultation).where(Consultation.study_id == study.id)
              .order_by(Comment.id))
+    researcher = g.study_role is StudyRole.RESEARCHER
     if q:
-        query = query.where(Comment.body.icontains(q, autoescape=True))
-    return render_template("studies/comments.html", study=study, page=paginate(query), q=q)
+        column = Comment.body if researcher else func.coalesce(Comment.public_body, Comment.body)
+        query = query.where(column.icontains(q, autoescape=True))
+    page = paginate(query)
+    texts = {c.id: c.body if researcher else public_text(c) for c in page.items}
+    return render_template("studies/comments.html", study=study, page=page, q=q, texts=texts)
 
 
 def _count(column, condition) -> int:

@@ -80,9 +80,10 @@ def edit_segment(actor: User, segment: TranscriptSegment, *, text: str,
     revisions = []
     if text != segment.text:
         revisions.append(_revise(actor, segment, "text", segment.text, text))
-        segment.text = text
+        old_text, segment.text = segment.text, text
         # Word timings describe the old words; keep them only while the text matches.
         segment.words = []
+        _reanchor_codings(segment, old_text, text)
     if speaker != segment.speaker:
         revisions.append(_revise(actor, segment, "speaker", segment.speaker, speaker))
         segment.speaker = speaker
@@ -104,6 +105,7 @@ def revert(actor: User, revision: SegmentRevision) -> SegmentRevision:
     setattr(segment, revision.field, revision.before)
     if revision.field == "text":
         segment.words = []
+        _reanchor_codings(segment, current, revision.before)
     segment.edited = True
     db.session.flush()
     return undo
@@ -155,6 +157,9 @@ def split_segment(actor: User, segment: TranscriptSegment, at_char: int) -> Tran
     segment.words = [w for w in words if w["start_ms"] < cut]
     db.session.add(new)
     db.session.flush()
+    from engage.analysis.anchoring import segment_split
+
+    segment_split(segment, new, text, at_char)
     return new
 
 
@@ -167,6 +172,9 @@ def merge_with_next(actor: User, segment: TranscriptSegment) -> TranscriptSegmen
         raise TranscriptEditError("This is the last segment; there is nothing to merge it with.")
     merged = f"{segment.text} {following.text}"
     _revise(actor, segment, "merge", f"{segment.text}\n{following.text}", merged)
+    from engage.analysis.anchoring import segments_merged
+
+    segments_merged(segment, following, segment.text)  # before `following` is deleted
     segment.text = merged
     segment.end_ms = max(segment.end_ms, following.end_ms)
     segment.words = (segment.words or []) + (following.words or [])
@@ -175,6 +183,13 @@ def merge_with_next(actor: User, segment: TranscriptSegment) -> TranscriptSegmen
     db.session.delete(following)
     db.session.flush()
     return segment
+
+
+def _reanchor_codings(segment: TranscriptSegment, old: str, new: str) -> None:
+    """Codings on the segment follow their words, or are flagged for a coder to check."""
+    from engage.analysis.anchoring import text_changed
+
+    text_changed(segment, old, new)
 
 
 def _revise(actor: User, segment: TranscriptSegment, field: str, before: str | None,

@@ -34,7 +34,7 @@ def running_app(tmp_path, instance_path):
         load_demo()
         db.session.commit()
         recordings = Path(app.config["UPLOAD_FOLDER"]) / "recordings"
-        recordings.mkdir(parents=True)
+        recordings.mkdir(parents=True, exist_ok=True)
         (recordings / "abc123").write_bytes(b"RIFF fake audio bytes" * 100)
         (instance_path / "config.py").write_text("PAGE_SIZE = 30\n")
         yield app
@@ -68,7 +68,8 @@ def test_backup_under_concurrent_writes_restores_identically(running_app, tmp_pa
     writer.join()
     assert result.exit_code == 0, result.output
     archive = tmp_path / "snap.tar.gz"
-    assert "Backed up the database and 1 files" in result.output
+    uploaded = sum(1 for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file())
+    assert f"Backed up the database and {uploaded} files" in result.output
     assert archive.stat().st_mode & 0o077 == 0
 
     with tarfile.open(archive) as tar:
