@@ -32,6 +32,10 @@ class Recording(TimestampMixin, db.Model):
         back_populates="recording", cascade="all, delete-orphan",
         order_by="Transcript.created_at.desc()")
 
+    # Scheduled sessions this recording was made in (linked on the session's page).
+    sessions: Mapped[list[StudySession]] = relationship(  # noqa: F821
+        secondary="session_recording", viewonly=True)
+
     @property
     def current_transcript(self) -> Transcript | None:  # noqa: F821
         return next((t for t in self.transcripts if t.is_current), None)

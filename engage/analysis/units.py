@@ -67,12 +67,12 @@ class Unit:
 
 
 def _session_kind(transcript: Transcript) -> str:
-    # Recordings are linked to scheduled sessions by the scheduling area; until a
-    # recording has a session there is no kind to report.
-    session = getattr(transcript.recording, "session", None) if transcript.recording else None
-    kind = getattr(session, "kind", None)
-    if kind is None:
+    # A recording is linked to the scheduled session it was made in on the session's
+    # page; until then there is no kind to report.
+    sessions = transcript.recording.sessions if transcript.recording else []
+    if not sessions:
         return NO_SESSION
+    kind = sessions[0].kind
     return str(getattr(kind, "label", kind))
 
 

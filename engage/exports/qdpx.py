@@ -226,7 +226,7 @@ def build_project(study: Study, *, include_audio: bool = False) -> Project:
             prefix = f"[{clock(segment.start_ms)}] " + (f"{label}: " if label else "")
             text, offsets = mask_names(segment.text, names)
             start = pos + len(prefix)
-            layout.append({"start": start, "end": start + len(text),
+            layout.append({"line": pos, "start": start, "end": start + len(text),
                            "start_ms": segment.start_ms, "end_ms": segment.end_ms,
                            "speaker": label or None})
             units[f"segment:{segment.id}"] = (source_guid, start)
@@ -366,7 +366,7 @@ def _audio(transcript: Transcript, text: str, layout: list[dict]) -> AudioSource
         guid("recording", recording.id), recording.title, path.read_bytes(), extension,
         description=f"Recording of {transcript.title}", transcript_text=text,
         transcript_guid=guid("recording-transcript", transcript.id),
-        sync_points=[SyncPoint(guid("sync", f"{transcript.id}:{i}"), s["start_ms"], s["start"])
+        sync_points=[SyncPoint(guid("sync", f"{transcript.id}:{i}"), s["start_ms"], s["line"])
                      for i, s in enumerate(layout)], created=recording.created_at)
 
 

@@ -14,6 +14,8 @@ from docx import Document
 from lxml import etree
 from playwright.sync_api import expect
 
+from tests.browser.axe import serious_violations
+
 ROOT = Path(__file__).resolve().parents[2]
 VTT = ROOT / "engage" / "demo_data" / "demo-interview.vtt"
 pytestmark = pytest.mark.browser
@@ -46,6 +48,8 @@ def test_topics_themes_and_exports(page, live_server, sign_in, tmp_path):
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], \
         problems
 
+    assert serious_violations(page) == []  # charts, tables and forms, WCAG 2.1 AA
+
     rows = page.locator("table.topics tbody tr")
     first = rows.nth(0)
     first.get_by_label("Name").fill("Work requirements")
@@ -74,8 +78,10 @@ def test_topics_themes_and_exports(page, live_server, sign_in, tmp_path):
             page.get_by_role("button", name="Add as quote").first.click()
             expect(page.get_by_text("Quote added.")).to_be_visible()
         expect(page.locator("#evidence + ol li")).to_have_count(2)
+    assert serious_violations(page) == []
 
     study_nav.get_by_role("link", name="Exports").click()
+    assert serious_violations(page) == []
     with page.expect_download() as download:
         page.get_by_role("link", name="Theme summary (Word, .docx)").click()
     doc = Document(download.value.path())
@@ -99,6 +105,6 @@ def test_topics_themes_and_exports(page, live_server, sign_in, tmp_path):
     target.write_bytes(qdpx)
     page.get_by_label(re.compile("^REFI-QDA project")).set_input_files(target)
     page.get_by_role("button", name="Import project").click()
-    expect(page.get_by_text(re.compile(r"^Imported 1 transcripts, 199 comments"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Imported \d+ transcripts, 199 comments"))).to_be_visible()
     page.get_by_role("navigation", name="Study").get_by_role("link", name="Themes").click()
     expect(page.get_by_role("link", name="Local voices")).to_be_visible()

@@ -284,3 +284,39 @@ def test_cli_export_writes_a_file(app, world, tmp_path):
     bad = app.test_cli_runner().invoke(args=["engage", "export", "--study", "nope",
                                              "--format", "md"])
     assert bad.exit_code != 0 and "No study" in bad.output
+
+
+def test_qdpx_with_the_recording_syncs_the_transcript(app, world, db):
+    import uuid
+
+    from engage.exports.operations import export
+    from engage.uploads import upload_folder
+    from models import Recording
+
+    stored = uuid.uuid4().hex
+    (upload_folder("recordings") / stored).write_bytes(b"OggS not really audio")
+    recording = Recording(study_id=world["study"].id, title="Focus group audio",
+                          original_filename="group.ogg", stored_name=stored, sha256="0" * 64,
+                          size_bytes=21, duration_ms=30_000)
+    db.session.add(recording)
+    db.session.flush()
+    world["transcript"].recording_id = recording.id
+    db.session.commit()
+    out = export(world["owner"], world["study"], "qdpx", include_audio=True)
+    with zipfile.ZipFile(io.BytesIO(out.data)) as zf:
+        tree = etree.fromstring(zf.read("project.qde"))
+        audio_files = [n for n in zf.namelist() if n.endswith(".ogg")]
+        assert [zf.read(n) for n in audio_files] == [b"OggS not really audio"]
+        ns = {"q": "urn:QDA-XML:project:1.0"}
+        audio = tree.find(".//q:AudioSource", ns)
+        transcript = audio.find("q:Transcript", ns)
+        text = zf.read("sources/" + transcript.get("plainTextPath").split("://")[1]).decode()
+    assert _schema("Project.xsd").validate(tree)
+    assert audio.get("path") == f"internal://{audio_files[0].split('/')[1]}"
+    points = transcript.findall("q:SyncPoint", ns)
+    assert len(points) == len(world["transcript"].segments)
+    second = world["transcript"].segments[1]
+    assert points[1].get("timeStamp") == str(second.start_ms)
+    dana = world["participants"][0]
+    assert text[int(points[1].get("position")):].startswith(f"[00:00:05] P{dana.id}: ")
+    assert db.session.scalars(select(AuditEvent)).all()[-1].detail["audio"] is True

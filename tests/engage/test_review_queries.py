@@ -140,3 +140,29 @@ def test_queries_on_an_empty_study(client, login, make, db):
         StakeholderGroup.study_id == study.id).order_by(StakeholderGroup.position)).all()
     header = read_csv(client, f"/studies/{study.id}/queries/frequency.csv")[0]
     assert header[1:len(groups) + 1] == [f"{g} (passages)" for g in groups]
+
+
+def test_session_kind_comes_from_the_linked_session(app, make, db):
+    """A transcript's units report the kind of the session its recording was made in."""
+    from engage.analysis.units import NO_SESSION, transcript_units
+    from engage.transcript_editor.operations import create_transcript
+    from models import Recording, SessionKind
+    from transcripts.segments import Segment
+
+    owner = make.user()
+    study = make.study(owner)
+    recording = Recording(study_id=study.id, title="r", stored_name="abc", sha256="0" * 64,
+                          size_bytes=1, duration_ms=1000)
+    db.session.add(recording)
+    db.session.flush()
+    transcript = create_transcript(study.id, [Segment(0, 1000, "We use D-SNPs.")], title="t",
+                                   source="vtt", recording=recording)
+    db.session.commit()
+    assert transcript_units(transcript)[0].session_kind == NO_SESSION
+    offer = make.offer(study, kind=SessionKind.FOCUS_GROUP)
+    session = offer.sessions[0]
+    session.recordings.append(recording)
+    db.session.commit()
+    db.session.expire_all()
+    kind = transcript_units(db.session.get(type(transcript), transcript.id))[0].session_kind
+    assert kind == str(getattr(SessionKind.FOCUS_GROUP, "label", SessionKind.FOCUS_GROUP))

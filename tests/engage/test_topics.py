@@ -93,6 +93,7 @@ def test_run_over_transcripts_and_comments(db, world, client, login):
     assert 'id="topic-charts"' in html and 'type="application/json"' in html
     assert "/topics/assets/plotly.min.js" in html and "topic-charts.js" in html
     assert "<script>" not in html  # nothing inline: the CSP forbids it
+    assert 'id="plotly.js-style-global" class="no-inline-styles"' in html
     assert "script-src 'self';" in page.headers["Content-Security-Policy"]
     assert "unsafe-eval" not in page.headers["Content-Security-Policy"]
     assert f"#segment-{world['transcript'].segments[0].id}" in html or "#segment-" in html
@@ -114,6 +115,10 @@ def test_plotly_is_served_locally(client, login, world):
     assert response.mimetype == "text/javascript"
     assert b"plotly.js" in response.data[:200]
     assert "max-age" in response.headers["Cache-Control"]
+    # Plotly's stylesheet, which it would otherwise inject as <style> (refused by the CSP).
+    css = client.get("/topics/assets/plotly.css")
+    assert css.mimetype == "text/css" and ".js-plotly-plot .plotly .modebar" in css.get_data(
+        as_text=True)
 
 
 def test_second_run_reuses_stored_embeddings(db, world, encoder):
