@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from models import db
 
@@ -57,4 +57,4 @@ def init_app(app: Flask) -> None:
     def unexpected_error(error: Exception):
         db.session.rollback()
         app.logger.exception("unhandled error on %s", request.path)
-        return render_error(500, InternalServerError.name)
+        return render_error(500, "Something went wrong")

@@ -467,7 +467,7 @@ def import_qdpx(actor: User, study: Study, source: bytes | Path, *,
     # Sources -> transcripts and comments, with a way to find units by offset.
     units: dict[str, list[tuple[int, int, str, int]]] = {}  # guid -> (start, end, kind, id)
     texts: dict[str, str] = {}
-    consultation = None
+    consultations: dict[str, Consultation] = {}
     transcripts_by_guid: dict[str, Transcript] = {}
     comment_meta = sidecar.get("comments") or {}
     transcript_meta = sidecar.get("transcripts") or {}
@@ -477,13 +477,16 @@ def import_qdpx(actor: User, study: Study, source: bytes | Path, *,
         texts[source.guid] = source.text
         if source.guid in comment_meta:
             meta = comment_meta[source.guid]
+            # One consultation per original one, so their comment ids stay apart.
+            title = meta.get("consultation") or f"Imported from {project.name}"
+            consultation = consultations.get(title)
             if consultation is None:
                 consultation = Consultation(
-                    study_id=study.id, title=f"Imported from {project.name} "
-                    f"({utcnow():%Y-%m-%d %H:%M})"[:200], draft="",
-                    created_by_id=actor.id)
+                    study_id=study.id, title=f"{title} (imported {utcnow():%Y-%m-%d %H:%M})"[:200],
+                    draft="", created_by_id=actor.id)
                 db.session.add(consultation)
                 db.session.flush()
+                consultations[title] = consultation
             group = meta.get("stakeholder_group")
             comment = Comment(consultation_id=consultation.id, body=source.text,
                               public_body=source.text, source=CommentSource.IMPORT,

@@ -320,3 +320,25 @@ def test_qdpx_with_the_recording_syncs_the_transcript(app, world, db):
     dana = world["participants"][0]
     assert text[int(points[1].get("position")):].startswith(f"[00:00:05] P{dana.id}: ")
     assert db.session.scalars(select(AuditEvent)).all()[-1].detail["audio"] is True
+
+
+def test_qdpx_keeps_comments_of_two_consultations_apart(app, make, db):
+    """The same regulations.gov ids in two consultations re-import without a clash."""
+    from engage.exports.qdpx import export_qdpx, import_qdpx
+    from models import Comment, Consultation
+
+    owner = make.user()
+    study = make.study(owner)
+    for title in ("First docket", "Second docket"):
+        consultation = make.consultation(study, title=title)
+        make.comment(consultation, "Same id, different docket.", external_id="DOC-1")
+    data = export_qdpx(study)
+    target = make.study(owner)
+    summary = import_qdpx(owner, target, data)
+    db.session.commit()
+    assert summary.comments == 2
+    titles = db.session.scalars(db.select(Consultation.title).where(
+        Consultation.study_id == target.id)).all()
+    assert len(titles) == 2 and any(t.startswith("First docket") for t in titles)
+    assert db.session.scalar(db.select(db.func.count(Comment.id)).join(Consultation).where(
+        Consultation.study_id == target.id)) == 2
