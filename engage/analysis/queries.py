@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from coding.queries import CodedUnit, Cooccurrence, FrequencyTable, cooccurrence, frequency, to_csv
 from engage.analysis.units import NO_GROUP, PUBLIC_COMMENT, Unit, load_units
-from engage.codebook.operations import code_tree, descendant_ids
+from engage.codebook.tree import code_tree, descendant_ids
 from models import Code, Coding, Memo, Study, db
 
 ATTRIBUTES = {"group": "Stakeholder group", "session": "Session kind"}

@@ -13,7 +13,7 @@ from engage.analysis.queries import (
     quotes,
     quotes_csv,
 )
-from engage.codebook.operations import code_choices
+from engage.codebook.tree import code_choices
 from models import Code
 
 

@@ -10,7 +10,7 @@ from engage.analysis.forms import DecisionForm, QueueFilterForm
 from engage.analysis.operations import CodingError
 from engage.analysis.review import ORDERS, QueueFilter, decide, queue_filters_choices, queue_item
 from engage.analysis.units import load_unit
-from engage.codebook.operations import code_choices
+from engage.codebook.tree import code_choices
 from engage.forms import select_choices
 from models import Code, Decision, Suggestion, TranscriptSegment, db
 

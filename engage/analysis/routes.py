@@ -29,7 +29,7 @@ from engage.analysis.operations import (
 )
 from engage.analysis.tagging import TaggingError, start_tagging
 from engage.analysis.units import load_unit, transcript_units
-from engage.codebook.operations import code_choices, study_codes
+from engage.codebook.tree import code_choices, study_codes
 from engage.forms import ConfirmForm, select_choices
 from engage.pagination import paginate
 from models import (

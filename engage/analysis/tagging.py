@@ -23,7 +23,7 @@ from coding.learning import LearnedModel
 from coding.suggest import Suggester
 from coding.tagger import PatternError, build_tagger
 from engage.analysis.units import Unit, study_units
-from engage.codebook.operations import tagger_patterns
+from engage.codebook.patterns import tagger_patterns
 from engage.jobs.operations import enqueue
 from engage.jobs.runner import JobFailed
 from models import (

@@ -13,33 +13,27 @@ from engage.codebook.forms import (
     MoveForm,
     PatternForm,
 )
+from engage.codebook.interchange import export_csv, export_qdc, import_codebook_file
+from engage.codebook.merge import merge_codes
 from engage.codebook.operations import (
     CodebookError,
-    PatternInput,
-    code_choices,
-    code_tree,
-    coding_counts,
     create_code,
-    descendant_ids,
-    export_csv,
-    export_qdc,
-    history,
-    import_codebook_file,
-    merge_codes,
     move_code,
-    remove_pattern,
     reorder_code,
     restore_code,
-    restore_default_patterns,
     retire_code,
     update_code,
+)
+from engage.codebook.patterns import (
+    PatternInput,
+    remove_pattern,
+    restore_default_patterns,
     update_pattern,
 )
-from engage.codebook.operations import add_pattern as add_pattern_op
+from engage.codebook.patterns import add_pattern as add_pattern_op
+from engage.codebook.tree import code_choices, code_tree, coding_counts, descendant_ids, history
 from engage.forms import ConfirmForm, select_choices
 from models import Code, CodePatternRule, Memo, StudyRole, db
-
-IMPORT_MAX_BYTES = 5 * 1024**2
 
 
 @bp.get("")
@@ -308,7 +302,7 @@ def import_file(study):
         try:
             summary = import_codebook_file(
                 current_user, study, form.file.data,
-                max_bytes=current_app.config.get("CODEBOOK_IMPORT_MAX_BYTES", IMPORT_MAX_BYTES))
+                max_bytes=current_app.config["CODEBOOK_IMPORT_MAX_BYTES"])
         except CodebookError as error:
             db.session.rollback()
             form.file.errors.append(str(error))

@@ -75,7 +75,8 @@ def export(actor: User | None, study: Study, fmt: str, *, run: TopicRun | None =
         out = ExportFile(f"{base}.qdpx", "application/zip",
                          export_qdpx(study, include_audio=include_audio))
     else:
-        from engage.codebook.operations import CodebookError, export_qdc
+        from engage.codebook.interchange import export_qdc
+        from engage.codebook.operations import CodebookError
 
         try:
             out = ExportFile(f"{base}-codebook.qdc", "application/xml",

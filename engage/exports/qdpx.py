@@ -55,7 +55,7 @@ from coding.refiqda_project import Coding as QCoding
 from coding.refiqda_project import (
     User as QUser,
 )
-from engage.codebook.operations import code_tree, coding_counts
+from engage.codebook.tree import code_tree, coding_counts
 from engage.consultations.moderation import ANALYSED, public_text
 from engage.topics.corpus import comment_group, speaker_groups, speaker_link
 from models import (
@@ -414,7 +414,8 @@ def _split_lines(text: str) -> list[tuple[int, int]]:
 def import_qdpx(actor: User, study: Study, source: bytes | Path, *,
                 max_total: int | None = None) -> ImportSummary:
     """Bring a REFI-QDA project into ``study``; nothing is kept if anything fails."""
-    from engage.codebook.operations import CodebookError, import_qdc
+    from engage.codebook.interchange import import_qdc
+    from engage.codebook.operations import CodebookError
     from engage.transcript_editor.operations import create_transcript
     from transcripts.segments import Segment
 

@@ -17,7 +17,7 @@ from collections import Counter
 from sqlalchemy import select
 
 from coding.theme_report import Method, Quote, Report, ThemeSection, pick_quotes, scrub
-from engage.codebook.operations import code_paths
+from engage.codebook.tree import code_paths
 from engage.exports.qdpx import participant_names, pseudonym
 from engage.themes.operations import group_counts, unit_info
 from engage.topics.corpus import NO_SESSION, CorpusFilters, speaker_groups, speaker_link

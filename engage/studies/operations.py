@@ -38,7 +38,7 @@ def seed_defaults(study: Study) -> None:
         study.stakeholder_groups.append(
             StakeholderGroup(name=name, description=description, position=position))
     db.session.flush()
-    from engage.codebook.operations import seed_default_codebook
+    from engage.codebook.patterns import seed_default_codebook
 
     seed_default_codebook(study)  # codes and their starting match patterns
 

@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engage.access import get_in_study_or_404, study_view
-from engage.codebook.operations import code_tree
+from engage.codebook.tree import code_tree
 from engage.forms import ConfirmForm, select_choices
 from engage.themes import bp
 from engage.themes.forms import CodesForm, EvidenceForm, NewThemeForm, ThemeForm, TopicsForm

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from coding.default_patterns import default_patterns
-from engage.codebook.operations import code_choices
+from engage.codebook.tree import code_choices
 from models import (
     Code,
     CodeEvent,
