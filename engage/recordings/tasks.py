@@ -45,15 +45,22 @@ def transcribe_recording(job: Job, progress: Progress) -> str:
     except MemoryError as error:
         raise JobFailed("The worker ran out of memory transcribing this recording. Try a "
                         "smaller model, or ask an administrator to add memory.") from error
+    from engage.analysis.carry_over import carry_over, current_transcript
+
+    previous = current_transcript(recording)
     transcript = create_transcript(
         recording.study_id, result.segments, title=recording.title, source="whisper",
         recording=recording, language=result.language,
         language_probability=result.language_probability, model=result.model,
         duration_ms=result.duration_ms, actor_id=job.created_by_id)
+    # Codings, speaker links and theme quotes on the replaced transcript follow it.
+    carried = carry_over(previous, transcript, actor_id=job.created_by_id) \
+        if previous is not None else None
     flagged = sum(s.needs_review for s in transcript.segments)
     from engage.analysis.tagging import tag_after_transcription
 
     tag_after_transcription(transcript, job.created_by_id)  # suggests codes in the background
     return (f"Transcribed {len(transcript.segments)} segments in "
             f"{result.language or 'an undetected language'}"
-            + (f"; {flagged} need a listen" if flagged else "") + ".")
+            + (f"; {flagged} need a listen" if flagged else "") + "."
+            + (f" {carried.message()}" if carried and carried.message() else ""))
