@@ -82,8 +82,18 @@ def model_path(name: str) -> Path:
     return path
 
 
+def resolve_device(device: str = "auto") -> str:
+    """"auto" is the GPU when PyTorch sees one, else the CPU; Engage never needs a GPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 @lru_cache(maxsize=4)
-def load_model(name: str = DEFAULT_MODEL, *, quantize: bool = False, threads: int | None = None):
+def load_model(name: str = DEFAULT_MODEL, *, quantize: bool = False, threads: int | None = None,
+               device: str = "auto"):
     """The sentence-transformers model, loaded once per process and option set."""
     offline()
     import torch
@@ -91,8 +101,9 @@ def load_model(name: str = DEFAULT_MODEL, *, quantize: bool = False, threads: in
 
     if threads:
         torch.set_num_threads(threads)
-    model = SentenceTransformer(str(model_path(name)), device="cpu")
-    if quantize:
+    device = resolve_device(device)
+    model = SentenceTransformer(str(model_path(name)), device=device)
+    if quantize and device == "cpu":  # dynamic int8 kernels exist for the CPU only
         model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
                                                        dtype=torch.qint8)
     return model
@@ -132,7 +143,7 @@ Encoder = Callable[[list[str]], np.ndarray]
 
 
 def model_encoder(name: str = DEFAULT_MODEL, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                  quantize: bool = False,
+                  quantize: bool = False, device: str = "auto",
                   on_batch: Callable[[int, int], None] | None = None) -> Encoder:
     """A function embedding texts with the named model, normalised to unit length.
 
@@ -140,7 +151,7 @@ def model_encoder(name: str = DEFAULT_MODEL, *, batch_size: int = DEFAULT_BATCH_
     """
 
     def encode(texts: list[str]) -> np.ndarray:
-        model = load_model(name, quantize=quantize)
+        model = load_model(name, quantize=quantize, device=device)
         if not texts:
             return np.zeros((0, DIMENSIONS.get(name, 384)), dtype=np.float32)
         # Sort by length across all texts, not only inside each chunk: batches of
