@@ -26,7 +26,7 @@ def celery_init_app(app: Flask) -> Celery:
         worker_hijack_root_logger=False,
         include=["engage.tasks"],
     )
-    celery_app.conf.update(app.config.get("CELERY", {}))
+    celery_app.conf.update(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app
 

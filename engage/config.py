@@ -27,9 +27,14 @@ class Defaults:
     # Exports and role changes ask for the password again after this many minutes.
     REAUTH_MINUTES = 15
 
+    # Signs sessions, CSRF and emailed tokens; default: generated into instance/secret_key.
+    SECRET_KEY: str | None = None
+
     # Database: SQLite in the instance folder unless DATABASE_URL says otherwise.
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Uploaded and generated files (attachments, recordings, imports); default: instance/files.
+    UPLOAD_FOLDER: str | None = None
 
     # Accounts
     LOGIN_MAX_FAILURES = 5
@@ -40,6 +45,8 @@ class Defaults:
 
     # Background jobs
     CELERY_BROKER_URL: str | None = None  # default: SQLite broker file in the instance folder
+    # More Celery settings, applied over Engage's own (e.g. ENGAGE_CELERY__worker_concurrency=2).
+    CELERY: dict = {}
     JOB_STALE_AFTER_SECONDS = 15 * 60
 
     PAGE_SIZE = 25
@@ -55,16 +62,36 @@ class Defaults:
     # Comment text, fields and one attachment; a bigger public POST is refused (413).
     INTAKE_MAX_REQUEST_BYTES = 11 * 1024**2
     IMPORT_MAX_BYTES = 100 * 1024**2
-    # Email receipts for commenters who give an address; none are sent without a server.
+    # Outgoing mail: commenters' receipts and scheduling messages. None is sent without a
+    # server (scheduling messages are still written to the outbox folder).
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25
-    MAIL_USE_TLS = False
-    MAIL_USERNAME: str | None = None
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USE_SSL = False  # TLS from the start (SMTPS, usually port 465); wins over MAIL_USE_TLS
+    MAIL_USERNAME: str | None = None  # log in to the server when set
     MAIL_PASSWORD: str | None = None
+    MAIL_TIMEOUT = 30  # seconds, for scheduling messages
+    # Sender of commenters' receipts; default: engage@MAIL_SERVER.
     MAIL_FROM: str | None = None
+    # Sender of scheduling messages (invitations, confirmations, reminders).
+    MAIL_SENDER_NAME = "Engage research team"
+    MAIL_DEFAULT_SENDER = "engage@localhost"
     # The address people use to reach the public pages (links in emails), e.g.
     # https://comments.example.gov; without it links use the host the job guesses.
     PUBLIC_BASE_URL: str | None = None
+
+    # Scheduling and booking
+    # Links in scheduling messages written outside a request (the worker, the CLI).
+    BASE_URL = "http://localhost:5000"
+    # Where every scheduling message is kept as an .eml file; default: instance/outbox.
+    OUTBOX_FOLDER: str | None = None
+    INVITATION_MAX_DAYS = 90  # booking links stop working after this many days
+    REMINDER_HOURS = 24  # reminders go this long before a session
+    REMINDER_TICK_SECONDS = 300  # how often Celery beat looks for due reminders
+    # Times are shown in this zone unless the viewer picks another (?tz=).
+    DISPLAY_TIMEZONE = "America/New_York"
+    BOOKING_RATE_LIMIT = "30 per minute"  # booking-link POSTs, per address
+    PARTICIPANT_IMPORT_MAX_BYTES = 5 * 1024**2  # participants CSV
 
     # Recordings and transcription
     RECORDING_MAX_BYTES = 2 * 1024**3
@@ -82,6 +109,18 @@ class Defaults:
     WHISPER_BATCHED = True
     WHISPER_BEAM_SIZE = 5
     WHISPER_MODEL_DIR: str | None = None  # default: instance/models
+
+    # Coding
+    CODEBOOK_IMPORT_MAX_BYTES = 5 * 1024**2
+    # Learning from coders' decisions: "auto" (MiniLM embeddings when installed, else
+    # TF-IDF), "tfidf" or "minilm".
+    CODING_LEARNING_BACKEND = "auto"
+
+    # Topics: a sentence-transformers model name or directory; default: all-MiniLM-L6-v2.
+    TOPIC_EMBEDDING_MODEL: str | None = None
+    TOPIC_EMBEDDING_BATCH = 64  # texts per encoding batch
+    # Dynamic int8 layers: about twice as fast on a CPU, but the vectors move (bench/topics.py).
+    TOPIC_EMBEDDING_QUANTIZE = False
 
 
 def _database_url_from_env() -> str | None:
@@ -108,6 +147,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     instance.mkdir(parents=True, exist_ok=True)
 
     app.config.from_object(Defaults)
+    # Dict defaults are copied: ENGAGE_X__KEY fills them in place, and Defaults is shared.
+    for key in ("SQLALCHEMY_ENGINE_OPTIONS", "CELERY"):
+        app.config[key] = dict(app.config[key])
     app.config.from_pyfile("config.py", silent=True)
     database_url = _database_url_from_env()
     if database_url:
@@ -116,12 +158,13 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if test_config:
         app.config.update(test_config)
 
-    if not app.config.get("SECRET_KEY"):
+    if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(instance)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'engage.sqlite'}"
-    if not app.config.get("CELERY_BROKER_URL"):
+    if not app.config["CELERY_BROKER_URL"]:
         app.config["CELERY_BROKER_URL"] = f"sqla+sqlite:///{instance / 'broker.sqlite'}"
-    app.config.setdefault("UPLOAD_FOLDER", str(instance / "files"))
-    if not app.config.get("WHISPER_MODEL_DIR"):
+    if not app.config["UPLOAD_FOLDER"]:
+        app.config["UPLOAD_FOLDER"] = str(instance / "files")
+    if not app.config["WHISPER_MODEL_DIR"]:
         app.config["WHISPER_MODEL_DIR"] = str(instance / "models")

@@ -90,7 +90,7 @@ def update_pattern_weights(study: Study) -> int:
 
 def train(study: Study, job_id: int | None = None) -> TaggerModel:
     examples = gather_examples(study)
-    backend = current_app.config.get("CODING_LEARNING_BACKEND", "auto")
+    backend = current_app.config["CODING_LEARNING_BACKEND"]
     corpus = [u.text for u in study_units(study)][:20_000]
     model = learn(examples, backend=backend, corpus=corpus)
     row = TaggerModel(study_id=study.id, backend=model.backend, examples=len(examples),

@@ -24,7 +24,7 @@ def _schedule_reminders(state) -> None:
         schedule = dict(celery.conf.beat_schedule or {})
         schedule["engage-send-reminders"] = {
             "task": REMINDER_TICK_TASK,
-            "schedule": float(state.app.config.get("REMINDER_TICK_SECONDS", 300)),
+            "schedule": float(state.app.config["REMINDER_TICK_SECONDS"]),
         }
         celery.conf.beat_schedule = schedule
 

@@ -30,7 +30,7 @@ _PENDING = "engage.messages_to_deliver"
 
 
 def outbox_folder() -> Path:
-    folder = Path(current_app.config.get("OUTBOX_FOLDER")
+    folder = Path(current_app.config["OUTBOX_FOLDER"]
                   or Path(current_app.instance_path) / "outbox")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -38,8 +38,7 @@ def outbox_folder() -> Path:
 
 def sender() -> tuple[str, str]:
     config = current_app.config
-    return (config.get("MAIL_SENDER_NAME", "Engage research team"),
-            config.get("MAIL_DEFAULT_SENDER", "engage@localhost"))
+    return config["MAIL_SENDER_NAME"], config["MAIL_DEFAULT_SENDER"]
 
 
 def queue_message(*, study_id: int, kind: MessageKind, to_address: str, subject: str,
@@ -90,7 +89,7 @@ def deliver(message_id: int) -> None:
         try:
             (outbox_folder() / file_name).write_bytes(bytes(email))
             message.file_name = file_name
-            if current_app.config.get("MAIL_SERVER") and message.to_address:
+            if current_app.config["MAIL_SERVER"] and message.to_address:
                 _smtp_send(email)
                 message.status = MessageStatus.SENT
             else:
@@ -106,17 +105,17 @@ def deliver(message_id: int) -> None:
 
 def _smtp_send(email: EmailMessage) -> None:
     config = current_app.config
-    host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT", 587))
-    timeout = float(config.get("MAIL_TIMEOUT", 30))
-    if config.get("MAIL_USE_SSL"):
+    host, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
+    timeout = float(config["MAIL_TIMEOUT"])
+    if config["MAIL_USE_SSL"]:
         smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
     with smtp:
-        if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
+        if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
             smtp.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
         smtp.send_message(email)
 
 

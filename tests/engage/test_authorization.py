@@ -1,8 +1,23 @@
-"""Who may do what: role × route × study membership, and the URL map walk."""
+"""Who may do what: role × route × study membership, and the URL map walk.
+
+The world (app, database, studies, people) is built once for this module, and each
+person signs in once; every case then gets a fresh test client carrying that person's
+session cookie, and the database is put back to the built world before every case, so
+that a case which changes something (an owner removing a member) cannot leak into another.
+No app context stays pushed between requests: each request gets its own ``g``, so
+Flask-Login cannot carry one case's user into the next.
+"""
+
+import sqlite3
+from contextlib import closing
 
 import pytest
 
+from engage import create_app
 from models import Job, Role, StudyMember, StudyRole
+from models import db as _db
+from tests.conftest import make_test_config
+from tests.factories import Factory
 
 # Routes open to anyone. Everything else must need a signed-in user.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "public.consultation", "public.comment",
@@ -10,9 +25,42 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "public.consultation", "public.comme
                     "booking.calendar", "booking.register", "booking.feed"}
 
 
-@pytest.fixture
-def world(make):
-    """Two studies; people with every relation to the first one."""
+def _copy_database(source, target) -> None:
+    """Copy one SQLite database onto another with SQLite's backup API (safe in WAL mode)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+class World:
+    """Two studies; people with every relation to the first one; built once per module."""
+
+    def __init__(self, app, database, snapshot, ids, names, cookies):
+        self.app = app
+        self.ids = ids
+        self.names = names
+        self._database = database
+        self._snapshot = snapshot
+        self._cookies = cookies
+
+    def __getitem__(self, key):
+        return self.ids[key]
+
+    def restore(self) -> None:
+        """Put the database back to the world as built (after the sign-ins)."""
+        with self.app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        _copy_database(self._snapshot, self._database)
+
+    def client(self, who: str | None = None):
+        """A fresh test client, anonymous or signed in as ``who``."""
+        client = self.app.test_client()
+        if who is not None:
+            client.set_cookie(self.app.config["SESSION_COOKIE_NAME"], self._cookies[who])
+        return client
+
+
+def _build_world(make: Factory) -> tuple[dict, dict]:
     owner = make.user(Role.RESEARCHER, name="Owner")
     study = make.study(owner)
     other = make.study(make.user(Role.RESEARCHER))
@@ -22,19 +70,60 @@ def world(make):
     make.member(study, helper, StudyRole.CODER)
     member_row = make.member(study, make.user(Role.CODER), StudyRole.CODER)
     consultation = make.consultation(study)
-    return {
-        "consultation": consultation, "comment": make.comment(consultation),
-        "other_consultation": make.consultation(other),
-        "study": study, "other": other,
-        "job": make.job(study, status="failed"), "system_job": make.job(None, status="failed"),
-        "member": member_row,
-        "users": {
-            "admin": make.user(Role.ADMIN), "owner": owner, "coder": coder,
-            "study-coder-researcher": helper,
-            "outside-researcher": make.user(Role.RESEARCHER),
-            "outside-coder": make.user(Role.CODER),
-        },
+    users = {
+        "admin": make.user(Role.ADMIN), "owner": owner, "coder": coder,
+        "study-coder-researcher": helper,
+        "outside-researcher": make.user(Role.RESEARCHER),
+        "outside-coder": make.user(Role.CODER),
     }
+    ids = {
+        "consultation": consultation.id, "comment": make.comment(consultation).id,
+        "other_consultation": make.consultation(other).id,
+        "study": study.id, "other": other.id,
+        "job": make.job(study, status="failed").id,
+        "system_job": make.job(None, status="failed").id,
+        "member": member_row.id,
+        "users": {who: user.id for who, user in users.items()},
+    }
+    names = {"study": study.name, "other": other.name,
+             "emails": {who: user.email for who, user in users.items()}}
+    return ids, names
+
+
+@pytest.fixture(scope="module")
+def built_world(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("authorization")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("ENGAGE_INSTANCE_PATH", str(tmp_path / "instance"))
+        app = create_app(make_test_config(tmp_path))
+    database = tmp_path / "engage.sqlite"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{database}"
+    with app.app_context():
+        _db.create_all()
+        ids, names = _build_world(Factory(_db))
+        _db.session.remove()
+    cookies = {}
+    for who, email in names["emails"].items():  # each person signs in once
+        client = app.test_client()
+        response = client.post("/login", data={"email": email, "password": Factory.PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        cookies[who] = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    snapshot = tmp_path / "world.sqlite"
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    _copy_database(database, snapshot)
+    yield World(app, database, snapshot, ids, names, cookies)
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def world(built_world):
+    """The module's world, as built: whatever an earlier case changed is undone first."""
+    built_world.restore()
+    return built_world
 
 
 # (method, url template, {who: expected status}); anonymous always goes to sign in.
@@ -130,36 +219,37 @@ CASES = [(method, url, who.replace("_", "-"), status)
 
 @pytest.mark.parametrize(("method", "url", "who", "expected"), CASES,
                          ids=[f"{m} {u} as {w}" for m, u, w, _ in CASES])
-def test_role_route_membership_matrix(client, login, world, method, url, who, expected):
-    login(world["users"][who])
-    path = url.format(s=world["study"].id, o=world["other"].id, j=world["job"].id,
-                      sj=world["system_job"].id, m=world["member"].id,
-                      c=world["consultation"].id, oc=world["other_consultation"].id,
-                      cm=world["comment"].id)
+def test_role_route_membership_matrix(world, method, url, who, expected):
+    client = world.client(who)
+    path = url.format(s=world["study"], o=world["other"], j=world["job"],
+                      sj=world["system_job"], m=world["member"],
+                      c=world["consultation"], oc=world["other_consultation"],
+                      cm=world["comment"])
     response = client.open(path, method=method)
     assert response.status_code == expected, response.get_data(as_text=True)[:300]
 
 
-def test_removing_member_of_other_study_changes_nothing(client, login, world, db):
-    login(world["users"]["admin"])
-    client.post(f"/studies/{world['other'].id}/members/{world['member'].id}/remove")
-    assert db.session.get(StudyMember, world["member"].id) is not None
+def test_removing_member_of_other_study_changes_nothing(world):
+    client = world.client("admin")
+    client.post(f"/studies/{world['other']}/members/{world['member']}/remove")
+    with world.app.app_context():
+        assert _db.session.get(StudyMember, world["member"]) is not None
 
 
-def test_coder_lists_only_their_studies(client, login, world, make):
-    login(world["users"]["coder"])
-    page = client.get("/").get_data(as_text=True)
-    assert world["study"].name in page
-    assert world["other"].name not in page
+def test_coder_lists_only_their_studies(world):
+    page = world.client("coder").get("/").get_data(as_text=True)
+    assert world.names["study"] in page
+    assert world.names["other"] not in page
 
 
-def test_every_route_needs_sign_in_except_the_public_ones(app, client, world):
-    ids = {"study_id": world["study"].id, "member_id": world["member"].id,
-           "job_id": world["job"].id, "user_id": world["users"]["owner"].id, "filename": "x",
-           "consultation_id": world["consultation"].id, "comment_id": world["comment"].id,
+def test_every_route_needs_sign_in_except_the_public_ones(world):
+    client = world.client()
+    ids = {"study_id": world["study"], "member_id": world["member"],
+           "job_id": world["job"], "user_id": world["users"]["owner"], "filename": "x",
+           "consultation_id": world["consultation"], "comment_id": world["comment"],
            "campaign_id": 1}
     checked = 0
-    for rule in app.url_map.iter_rules():
+    for rule in world.app.url_map.iter_rules():
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
         # Ids this walk does not know (a new area's) get 1: anonymous never reaches a lookup.
@@ -172,8 +262,8 @@ def test_every_route_needs_sign_in_except_the_public_ones(app, client, world):
     assert checked >= 15
 
 
-def test_researcher_can_retry_failed_job_coder_cannot(client, login, world, db):
-    job_id = world["job"].id
-    login(world["users"]["coder"])
-    assert client.post(f"/jobs/{job_id}/retry").status_code == 403
-    assert db.session.get(Job, job_id).status.value == "failed"
+def test_researcher_can_retry_failed_job_coder_cannot(world):
+    job_id = world["job"]
+    assert world.client("coder").post(f"/jobs/{job_id}/retry").status_code == 403
+    with world.app.app_context():
+        assert _db.session.get(Job, job_id).status.value == "failed"
