@@ -27,7 +27,7 @@ label and redacting a redacted text changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -47,11 +47,12 @@ LABELS: dict[str, str] = {
     "dob": "[date of birth]",
     "address": "[address]",
     "name": "[name]",
+    "organization": "[organization]",
 }
 
 # When two detections overlap, the merged span takes the kind of the longer
 # one; on a tie, the kind listed first here (the more specific pattern) wins.
-_PRIORITY = ("member_id", "ssn", "email", "phone", "dob", "address", "name")
+_PRIORITY = ("member_id", "ssn", "email", "phone", "dob", "address", "organization", "name")
 
 
 def _word_set(block: str) -> frozenset[str]:
@@ -406,6 +407,10 @@ def _detect(text: str, known_names: Iterable[str]) -> Iterator[_Found]:
         span = _name_span(m, 1)
         if span:
             yield span[0], span[1], "name"
+    yield from _detect_known(text, known_names)
+
+
+def _detect_known(text: str, known_names: Iterable[str]) -> Iterator[_Found]:
     for pattern, needs_capital in _known_name_patterns(known_names):
         for m in pattern.finditer(text):
             if needs_capital and not all(w[0].isupper() for w in re.findall(r"\w+", m.group())):
@@ -463,4 +468,23 @@ def redact(text: str, known_names: Iterable[str] = ()) -> Redaction:
     """Mask emails, phone numbers, member IDs, SSNs, birth dates, street
     addresses and cued or known person names in ``text``."""
     spans = find_spans(text, tuple(known_names))
+    return Redaction(apply_spans(text, spans), spans)
+
+
+def redact_person(text: str, names: Iterable[str],
+                  details: Mapping[str, str] | None = None) -> Redaction:
+    """Mask one person in someone else's words: their names and the given details only.
+
+    ``details`` maps a kind ("email", "phone", "organization") to the person's
+    value, matched whole and case-insensitively. Nothing else is touched: the
+    other speakers' words stay as they were said.
+    """
+    found = list(_detect_known(text, tuple(names)))
+    for kind, value in (details or {}).items():
+        value = value.strip()
+        if len(value) < 3:
+            continue
+        for m in re.finditer(rf"(?<![\w]){re.escape(value)}(?![\w])", text, re.IGNORECASE):
+            found.append((m.start(), m.end(), kind))
+    spans = _merge(text, found)
     return Redaction(apply_spans(text, spans), spans)

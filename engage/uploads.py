@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
+
+from models import db
 
 CHUNK = 1024 * 1024
 
@@ -72,6 +76,36 @@ def stored_path(kind: str, stored_name: str) -> Path:
     if not stored_name.isalnum():  # generated names are hex; anything else is tampering
         raise UploadError("Unknown file.")
     return upload_folder(kind) / stored_name
+
+
+# Files follow the transaction that stops or starts referring to them: a stored file is
+# removed only once the rows pointing at it are gone for good, and a file written for
+# rows that are rolled back does not stay behind.
+_REMOVE, _WRITTEN = "engage.files_to_remove", "engage.files_written"
+
+
+def remove_after_commit(path: Path) -> None:
+    db.session.info.setdefault(_REMOVE, []).append(path)
+
+
+def discard_on_rollback(path: Path) -> None:
+    db.session.info.setdefault(_WRITTEN, []).append(path)
+
+
+def _committed(session: Session) -> None:
+    session.info.pop(_WRITTEN, None)
+    for path in session.info.pop(_REMOVE, []):
+        path.unlink(missing_ok=True)
+
+
+def _rolled_back(session: Session, previous) -> None:
+    session.info.pop(_REMOVE, None)
+    for path in session.info.pop(_WRITTEN, []):
+        path.unlink(missing_ok=True)
+
+
+event.listen(Session, "after_commit", _committed)
+event.listen(Session, "after_soft_rollback", _rolled_back)
 
 
 def human_size(n: float) -> str:

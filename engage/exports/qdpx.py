@@ -99,8 +99,9 @@ def pseudonym(participant_id: int) -> str:
 
 
 def participant_names(study: Study) -> list[str]:
+    # An erased participant's name is a placeholder; their real one was masked on withdrawal.
     return [n for n in db.session.scalars(select(Participant.name).where(
-        Participant.study_id == study.id)) if n]
+        Participant.study_id == study.id, Participant.erased_at.is_(None))) if n]
 
 
 def clock(ms: int) -> str:
@@ -294,6 +295,8 @@ def build_project(study: Study, *, include_audio: bool = False) -> Project:
 
     # Cases.
     for pid, participant in participants.items():
+        if participant.erased_at and not case_sources.get(pid):
+            continue  # withdrawn, and nothing of theirs is left in the study
         group = participant.stakeholder_group.name if participant.stakeholder_group else None
         values = {variables["group"].guid: group, variables["region"].guid: participant.region,
                   variables["county"].guid: participant.county}

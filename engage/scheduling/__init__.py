@@ -29,4 +29,4 @@ def _schedule_reminders(state) -> None:
         celery.conf.beat_schedule = schedule
 
 
-from engage.scheduling import cli, routes  # noqa: E402,F401
+from engage.scheduling import cli, routes, withdrawal_routes  # noqa: E402,F401

@@ -9,6 +9,7 @@ from wtforms import (
     DateField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -24,11 +25,13 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from engage.forms import enum_choices, select_choices
 from engage.scheduling.i18n import LANGUAGES
+from engage.scheduling.withdrawal import Retention
 from models import Attendance, AttributeKind, SessionKind, SessionStatus
 
 LANGUAGE_CHOICES = select_choices(LANGUAGES.items())
@@ -163,3 +166,25 @@ class StaffBookForm(FlaskForm):
 class LinkRecordingForm(FlaskForm):
     recording = SelectField("Recording", coerce=_int_or_none, validate_choice=False)
     submit = SubmitField("Link recording")
+
+
+class WithdrawForm(FlaskForm):
+    """A participant's withdrawal: what becomes of their words, confirmed by their name."""
+
+    retention = RadioField(
+        "What happens to their recordings and transcripts",
+        choices=enum_choices(Retention),
+        validators=[InputRequired("Choose whether their recordings and transcripts are "
+                                  "deleted or kept de-identified.")])
+    confirm_name = StringField("Type the participant's name to confirm",
+                               validators=[DataRequired("Type the participant's name.")])
+    submit = SubmitField("Withdraw and erase")
+
+    def __init__(self, *args, expected_name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected_name = expected_name
+
+    def validate_confirm_name(self, field) -> None:
+        if " ".join(field.data.split()).casefold() != " ".join(
+                self.expected_name.split()).casefold():
+            raise ValidationError("The name typed does not match this participant's name.")

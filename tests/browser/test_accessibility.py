@@ -13,6 +13,7 @@ RESEARCHER = [
     "/", "/studies/1", "/studies/1/codebook", "/studies/1/participants",
     "/studies/1/comments", "/studies/1/members", "/studies/1/recordings",
     "/studies/1/transcripts", "/account/password", "/studies/new",
+    "/studies/1/participants/1/withdraw",
 ]
 ADMIN = ["/admin/users", "/admin/audit", "/admin/system", "/admin/users/new"]
 
@@ -37,6 +38,15 @@ def test_researcher_pages(page, live_server, sign_in, path):
     page.goto(live_server["url"] + path)
     assert serious_violations(page) == []
     assert fits_at_200_percent_zoom(page), f"{path} scrolls sideways at 200% zoom"
+
+
+def test_withdrawal_errors_are_accessible(page, live_server, sign_in):
+    sign_in(page, "researcher")
+    page.goto(live_server["url"] + "/studies/1/participants/1/withdraw")
+    page.get_by_role("button", name="Withdraw and erase").click()  # nothing chosen: refused
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_text("Choose whether their recordings").first.is_visible()
+    assert serious_violations(page) == []
 
 
 @pytest.mark.parametrize("path", ADMIN)
