@@ -52,6 +52,9 @@ def silence_spans(source: Path, target: Path, spans_ms: Iterable[tuple[int, int]
     except (av.FFmpegError, OSError, ValueError) as error:
         target.unlink(missing_ok=True)
         raise MediaError(f"The recording's sound could not be rewritten ({error}).") from error
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     return written * 1000 // RATE
 
 

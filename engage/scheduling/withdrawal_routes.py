@@ -30,6 +30,7 @@ def participant_withdraw(study, participant_id):
         try:
             withdraw_participant(current_user, person, Retention(form.retention.data))
         except ParticipantError as error:
+            db.session.rollback()  # also removes audio already rewritten for this attempt
             form.retention.errors = [*form.retention.errors, str(error)]
         else:
             db.session.commit()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from coding.redaction import LABELS, RedactedSpan, apply_spans, find_spans, redact
+from coding.redaction import LABELS, RedactedSpan, apply_spans, find_spans, redact, redact_person
 
 CSV_PATH = (
     Path(__file__).resolve().parent.parent / "fixtures" / "comments" / "usda-2017-0002-comments.csv"
@@ -289,3 +289,21 @@ def test_real_comments_signatures() -> None:
         ("USDA-2017-0002-0299", "Dale Leuck"),  # "Best Regards\n\nDale Leuck"
         ("USDA-2017-0002-3747", "Steve"),  # "Thanks, Steve"
     }
+
+
+def test_redact_person_masks_only_that_person() -> None:
+    text = ("As Maria Lopez said, Dr. Smith at Riverside Clinic (555-201-3344, "
+            "MARIA@riverside.example) knows. Maria agreed; I will hope so.")
+    result = redact_person(text, ["Maria Lopez"], {
+        "email": "maria@riverside.example", "organization": "Riverside Clinic",
+        "phone": ""})
+    assert result.text == ("As [name] said, Dr. Smith at [organization] (555-201-3344, "
+                           "[email]) knows. [name] agreed; I will hope so.")
+    assert [s.original for s in result.spans] == [
+        "Maria Lopez", "Riverside Clinic", "MARIA@riverside.example", "Maria"]
+
+
+def test_redact_person_ignores_tiny_details_and_leaves_clean_text_alone() -> None:
+    assert redact_person("We met at 10 in the hall.", ["Jo Li"], {"phone": "10"}).text == \
+        "We met at 10 in the hall."
+    assert redact_person("", ["Jo Li"]).text == ""

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from engage.analysis.operations import apply_codes
 from engage.exports.operations import export
 from engage.recordings.operations import FILES
-from engage.scheduling.operations import book, link_recording
+from engage.scheduling.bookings import book
+from engage.scheduling.sessions import link_recording
 from engage.scheduling.withdrawal import Retention, find_material, withdraw_participant
 from engage.themes.operations import add_evidence, create_theme
 from engage.transcript_editor.operations import create_transcript
@@ -284,3 +285,19 @@ def test_coders_and_other_studies_cannot_withdraw(world, client, login, make):
     login(owner)
     assert client.get(f"/studies/{other.id}/participants/{maria.id}/withdraw"
                       ).status_code == 404
+
+
+def test_unreadable_group_audio_refuses_and_changes_nothing(world, client, login, db):
+    owner, study, maria, _, interview, group = world
+    stored_path(FILES, group.stored_name).write_bytes(b"not audio any more")
+    login(owner)
+    response = client.post(f"/studies/{study.id}/participants/{maria.id}/withdraw",
+                           data={"retention": "delete", "confirm_name": "Maria Lopez"})
+    assert response.status_code == 400
+    assert "could not be edited" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Recording, interview.id) is not None
+    assert stored_path(FILES, interview.stored_name).exists()
+    assert not db.session.get(Participant, maria.id).erased_at
+    assert sorted(p.name for p in stored_path(FILES, "x").parent.iterdir()) == sorted(
+        [interview.stored_name, group.stored_name])  # no half-written copy left behind
