@@ -114,7 +114,7 @@ class Factory:
     def offer(self, study: Study, participants=(), *, starts_in=(timedelta(days=3),),
               capacity: int = 1, actor: User | None = None, **fields):
         """Slots offered to ``participants`` (scheduling): one session per ``starts_in``."""
-        from engage.scheduling.operations import OfferData, create_offer
+        from engage.scheduling.offers import OfferData, create_offer
         from models import SessionKind
 
         actor = actor or self.db.session.get(User, study.created_by_id)

@@ -1,5 +1,6 @@
 """Participants' forms. Labels and messages are translated in the templates and
-operations, so these declare fields only; CSRF comes with FlaskForm."""
+operations, so these declare fields only; CSRF comes with FlaskForm. Public registration
+has the public comment form's honeypot (``website``)."""
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -14,7 +15,8 @@ from wtforms import (
 )
 
 from engage.forms import select_choices
-from engage.scheduling.i18n import LANGUAGES
+from engage.i18n import LANGUAGES
+from engage.public.forms import honeypot_field
 
 
 def _int_or_none(value):
@@ -46,4 +48,5 @@ class RegisterForm(FlaskForm):
     consent_text_id = HiddenField()
     consent_name = StringField()
     consent_given = BooleanField()
+    website = honeypot_field("Leave this field empty")
     submit = SubmitField()

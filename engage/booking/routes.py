@@ -16,22 +16,28 @@ from sqlalchemy.exc import IntegrityError
 from engage.booking import bp
 from engage.booking.forms import BookForm, CancelForm, RegisterForm
 from engage.extensions import limiter
-from engage.scheduling.i18n import LANGUAGES, kind_label, translate, when
-from engage.scheduling.operations import (
-    BookingError,
+from engage.i18n import (
+    LANGUAGES,
+    format_session_time,
+    kind_label,
+    page_context,
+    page_language,
+    translate,
+)
+from engage.public.forms import honeypot_filled
+from engage.scheduling.bookings import (
     book,
     bookable,
-    booking_ics,
     cancel_own_booking,
-    feed_ics,
-    invitation_link,
-    latest_consent,
     offered_slots,
     register_public,
-    resolve_feed,
     resolve_invitation,
     resolve_public_session,
 )
+from engage.scheduling.consent import latest_consent
+from engage.scheduling.feeds import feed_ics, resolve_feed
+from engage.scheduling.messages import booking_ics, invitation_link
+from engage.scheduling.operations import BookingError
 from engage.scheduling.tokens import TokenError
 from models import Study, db
 
@@ -45,14 +51,9 @@ def _rate_limit() -> str:
 @bp.context_processor
 def _booking_context() -> dict:
     lang = g.get("lang", "en")
-
-    def lang_url(code: str) -> str:
-        return url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
-
-    return {"_": lambda text, **values: translate(text, lang, **values), "lang": lang,
-            "languages": list(LANGUAGES.items()), "lang_url": lang_url,
-            "when": lambda moment, zone: when(moment, zone, lang),
-            "kind_label": lambda kind: kind_label(kind, lang)}
+    return {**page_context(lang, list(LANGUAGES)),
+            "when": lambda moment, zone: format_session_time(moment, zone, lang),
+            "kind_label": lambda kind: kind_label(lang, kind)}
 
 
 @bp.after_request
@@ -64,12 +65,7 @@ def _private(response: Response) -> Response:
 
 
 def _language(preferred: str | None) -> str:
-    asked = request.args.get("lang")
-    if asked in LANGUAGES:
-        return asked
-    if preferred in LANGUAGES:
-        return preferred
-    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+    return page_language(list(LANGUAGES), preferred)
 
 
 def _refused(error: TokenError):
@@ -108,11 +104,11 @@ def invitation(token: str):
     moving = invitation.active_booking is not None
     # Every missing answer at once; the operation checks them again.
     if not form.slot.data:
-        form.slot.errors.append(translate("Choose one of the offered times.", g.lang))
+        form.slot.errors.append(translate(g.lang, "Choose one of the offered times."))
     if not moving and not (form.consent_name.data or "").strip():
-        form.consent_name.errors.append(translate("Type your name to give consent.", g.lang))
+        form.consent_name.errors.append(translate(g.lang, "Type your name to give consent."))
     if not moving and not form.consent_given.data:
-        form.consent_given.errors.append(translate("Check the box to give consent.", g.lang))
+        form.consent_given.errors.append(translate(g.lang, "Check the box to give consent."))
     if form.errors:
         return _invitation_page(invitation, form, 400)
     try:
@@ -183,7 +179,7 @@ def register(token: str):
 
     groups = db.session.scalars(select(StakeholderGroup).where(
         StakeholderGroup.study_id == study.id).order_by(StakeholderGroup.position)).all()
-    form.group.choices = [("", translate("Prefer not to say", g.lang))] + [
+    form.group.choices = [("", translate(g.lang, "Prefer not to say"))] + [
         (str(grp.id), grp.name) for grp in groups]
     done = request.args.get("done")
     status = 200
@@ -191,12 +187,17 @@ def register(token: str):
         form.preferred_language.data = g.lang
         form.consent_text_id.data = consent.id if consent else ""
     elif form.validate_on_submit():
+        if honeypot_filled(form.website.data):
+            # Software filled in the field people never see. Like the public comment form,
+            # answer as if it worked; unlike a comment, nothing is kept: no participant, no
+            # booking, no message.
+            return _registered(token)
         name, email = (form.name.data or "").strip(), (form.email.data or "").strip()
         if not name:
-            form.name.errors.append(translate("Enter your name.", g.lang))
+            form.name.errors.append(translate(g.lang, "Enter your name."))
         if not EMAIL.match(email):
-            form.email.errors.append(translate("Enter an email address like name@example.org.",
-                                               g.lang))
+            form.email.errors.append(translate(g.lang,
+                                               "Enter an email address like name@example.org."))
         if not form.errors:
             try:
                 register_public(session, name=name[:200], email=email[:254],
@@ -215,13 +216,17 @@ def register(token: str):
                 field = form[error.field] if error.field and error.field in form else form.name
                 field.errors = [*field.errors, str(error)]
             else:
-                return redirect(url_for("booking.register", token=token, done="registered",
-                                        lang=request.args.get("lang")), 303)
+                return _registered(token)
         status = 400
     else:
         status = 400
     return render_template("booking/register.html", item=session, form=form, consent=consent,
                            done=done, closed=session.status.value == "cancelled"), status
+
+
+def _registered(token: str):
+    return redirect(url_for("booking.register", token=token, done="registered",
+                            lang=request.args.get("lang")), 303)
 
 
 @bp.get("/feed/<token>.ics")

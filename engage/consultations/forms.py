@@ -25,7 +25,7 @@ from coding.redaction import LABELS
 from engage.consultations.moderation import ModerationAction
 from engage.consultations.operations import ConsultationData
 from engage.consultations.questions import CATALOGUE_LABELS
-from engage.public.i18n import LANGUAGES
+from engage.i18n import LANGUAGES
 
 TIMEZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
              "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu",

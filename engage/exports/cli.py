@@ -36,8 +36,8 @@ def _bar(desc: str):
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}")
 
 
-@engage_cli.command("topics")
-@click.option("--study", "study_ref", required=True, help="Study id or exact name.")
+@engage_cli.group("topics", invoke_without_command=True)
+@click.option("--study", "study_ref", help="Study id or exact name (required for a run).")
 @click.option("--source", type=click.Choice(["all", "transcripts", "comments"]), default="all",
               show_default=True)
 @click.option("--campaigns", type=click.Choice(["n", "one"]), default="n", show_default=True,
@@ -51,9 +51,14 @@ def _bar(desc: str):
 @click.option("--as", "email", help="Account to record as the run's author.")
 @click.option("--background", is_flag=True, help="Queue it for the worker instead of "
               "running it here.")
-def topics_command(study_ref, source, campaigns, groups, consultations, min_topic_size,
+@click.pass_context
+def topics_command(ctx, study_ref, source, campaigns, groups, consultations, min_topic_size,
                    nr_topics, name, email, background) -> None:
-    """Run a topic model over a study's transcripts and/or comments."""
+    """Run a topic model over a study's transcripts and/or comments (or see the commands)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not study_ref:
+        raise click.UsageError("Missing option '--study'.")
     from engage.topics.corpus import CorpusFilters
     from engage.topics.operations import TopicError, execute_run, fail_run, start_run
 
@@ -105,6 +110,16 @@ def topics_command(study_ref, source, campaigns, groups, consultations, min_topi
     click.echo(f"Topic run {run.id}: {message}")
     for topic in run.topics:
         click.echo(f"  {topic.number:>3} {topic.size:>5}  {topic.label}")
+
+
+@topics_command.command("prune-embeddings")
+def prune_embeddings_command() -> None:
+    """Delete stored embeddings no current text and no topic run uses any more."""
+    from engage.topics.operations import prune_embeddings
+
+    removed = prune_embeddings()
+    db.session.commit()
+    click.echo(f"Removed {removed} unused embedding(s).")
 
 
 @engage_cli.command("export")

@@ -3,8 +3,8 @@
 Labels, hints and error messages are in the commenter's language; the
 consultation decides the length limit, the sections and the extra questions.
 Two fields are for abuse resistance and never shown to people: ``website`` is
-a honeypot (hidden with CSS, labelled "leave empty" for anyone who meets it
-anyway) and ``started`` carries the signed time the form was shown.
+a honeypot (``honeypot_field``; the booking pages' registration form has it too)
+and ``started`` carries the signed time the form was shown.
 """
 
 from __future__ import annotations
@@ -30,10 +30,21 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from engage.consultations import drafts
 from engage.consultations.questions import label
-from engage.public.i18n import format_number, format_size, translate
+from engage.i18n import format_number, format_size, translate
 from models import Consultation
 
 WHOLE_DRAFT = ""
+
+
+def honeypot_field(label: str) -> StringField:
+    """The honeypot: a field people never meet (the template hides it with the ``.hp``
+    class, and it is out of the tab order), labelled "leave empty" for anyone who meets
+    it anyway. Software that fills in every field fills it in; see ``honeypot_filled``."""
+    return StringField(label, render_kw={"tabindex": "-1", "autocomplete": "off"})
+
+
+def honeypot_filled(value: str | None) -> bool:
+    return bool(value and value.strip())
 
 
 class _MaxLength:
@@ -121,8 +132,7 @@ def _form_class(lang: str, max_length: int, draft: str, questions_json: str,
         "consent": BooleanField(t(
             "You may publish my comment (names, phone numbers and other personal details "
             "are removed first).")),
-        "website": StringField(t("Leave this field empty"),
-                               render_kw={"tabindex": "-1", "autocomplete": "off"}),
+        "website": honeypot_field(t("Leave this field empty")),
         "started": HiddenField(),
         "submit": SubmitField(t("Send comment")),
     }

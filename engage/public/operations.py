@@ -21,7 +21,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import FileStorage
 
 from coding.attachments import AttachmentError, check_document
-from engage.public.i18n import format_size, translate
+from engage.i18n import format_size, translate
+from engage.public.forms import honeypot_filled
 from engage.public.receipts import queue_receipt
 from engage.uploads import UploadError, receive_upload, stored_path
 from models import Comment, CommentSource, CommentStatus, Consultation, IntakeRejection, db
@@ -90,7 +91,7 @@ def form_token(consultation: Consultation) -> str:
 def screen(consultation: Consultation, honeypot: str | None, token: str | None,
            now: datetime | None = None) -> str | None:
     """Why this submission looks automated, or ``None`` when it looks like a person."""
-    if honeypot and honeypot.strip():
+    if honeypot_filled(honeypot):
         return "Honeypot field filled in (people do not see it)"
     min_seconds = current_app.config["INTAKE_MIN_FILL_SECONDS"]
     try:

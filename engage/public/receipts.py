@@ -13,9 +13,9 @@ from email.message import EmailMessage
 
 from flask import current_app, url_for
 
+from engage.i18n import format_datetime, translate
 from engage.jobs.operations import enqueue
 from engage.jobs.runner import JobFailed, Progress, job_task
-from engage.public.i18n import format_datetime, translate
 from models import Comment, Consultation, Job, db
 
 JOB_KIND = "comment-receipt"

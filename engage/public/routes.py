@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from functools import partial
 
 from flask import (
     abort,
@@ -28,10 +27,17 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from engage.consultations import drafts
 from engage.extensions import csrf, limiter
+from engage.i18n import (
+    LANGUAGES,
+    format_datetime,
+    format_size,
+    page_context,
+    page_language,
+    translate,
+)
 from engage.pagination import paginate
 from engage.public import bp
 from engage.public.forms import WHOLE_DRAFT, answers_from, build_comment_form
-from engage.public.i18n import LANGUAGES, format_datetime, format_size, translate
 from engage.public.operations import (
     AttachmentRefused,
     RejectionReason,
@@ -56,10 +62,7 @@ def _consultation_or_404(slug: str) -> Consultation:
 def _language(consultation: Consultation | None) -> str:
     offered = [code for code in (consultation.languages if consultation else None) or ["en"]
                if code in LANGUAGES] or ["en"]
-    asked = request.args.get("lang")
-    if asked in offered:
-        return asked
-    return request.accept_languages.best_match(offered) or offered[0]
+    return page_language(offered)
 
 
 @bp.url_value_preprocessor
@@ -74,16 +77,12 @@ def _public_context() -> dict:
     consultation = g.get("consultation")
     lang = g.get("lang", "en")
 
-    def lang_url(code: str) -> str:
-        return url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
-
     def when(moment, with_time: bool = True) -> str:
         zone = consultation.timezone if consultation else "UTC"
         return format_datetime(moment, zone, lang, with_time) if moment else ""
 
-    offered = [c for c in (consultation.languages if consultation else []) if c in LANGUAGES]
-    return {"_": partial(translate, lang), "lang": lang, "when": when, "lang_url": lang_url,
-            "languages": [(c, LANGUAGES[c]) for c in offered], "consultation": consultation}
+    offered = consultation.languages if consultation else []
+    return {**page_context(lang, offered), "when": when, "consultation": consultation}
 
 
 @bp.after_request

@@ -13,9 +13,17 @@ LANGUAGE_CHOICES = select_choices([
 ])
 
 
+def _session_id(value) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
 class UploadRecordingForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     file = FileField("Recording (wav, mp3, m4a, ogg, webm, flac, mp4)")
+    # Choices: "" (none) and this study's sessions, set by the view.
+    session = SelectField("Session (optional)", coerce=_session_id, default=None,
+                          invalid_value_message="Choose a session from the list, or none.",
+                          invalid_choice_message="Choose a session of this study, or none.")
     language = SelectField("Spoken language", choices=LANGUAGE_CHOICES, default="")
     translate = BooleanField("Also translate into English")
     submit = SubmitField("Upload and transcribe")

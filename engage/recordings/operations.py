@@ -7,8 +7,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from engage.jobs.operations import enqueue
+from engage.scheduling.sessions import link_recording
+from engage.scheduling.timezones import describe
 from engage.uploads import UploadError, receive_upload
-from models import Job, JobStatus, Recording, Study, User, db
+from models import Job, JobStatus, Recording, SessionStatus, Study, StudySession, User, db
 from transcripts.probe import MediaError, probe_media
 
 FILES = "recordings"
@@ -19,9 +21,12 @@ class RecordingError(ValueError):
 
 
 def upload_recording(actor: User, study: Study, file: FileStorage | None, *, title: str,
-                     language: str | None, translate: bool,
-                     transcribe: bool = True) -> Recording:
-    """Store a recording after probing its content, then queue its transcription."""
+                     language: str | None, translate: bool, transcribe: bool = True,
+                     session: StudySession | None = None) -> Recording:
+    """Store a recording after probing its content, link it to the scheduled ``session``
+    it was made in (if any), then queue its transcription."""
+    if session is not None and session.study_id != study.id:
+        raise RecordingError("Choose a session of this study, or none.")
     config = current_app.config
     try:
         stored = receive_upload(file, FILES, max_bytes=config["RECORDING_MAX_BYTES"])
@@ -49,6 +54,8 @@ def upload_recording(actor: User, study: Study, file: FileStorage | None, *, tit
         uploaded_by_id=actor.id)
     db.session.add(recording)
     db.session.flush()
+    if session is not None:
+        link_recording(actor, session, recording)
     if transcribe:
         start_transcription(actor, recording, model=choose_model(config, language, translate))
     return recording
@@ -96,3 +103,16 @@ def latest_transcription(recording: Recording) -> Job | None:
     return db.session.scalar(select(Job).where(
         Job.kind == "transcribe", Job.target_type == "recording", Job.target_id == recording.id,
     ).order_by(Job.id.desc()).limit(1))
+
+
+def study_sessions(study: Study) -> list[StudySession]:
+    """The study's scheduled sessions, most recent first."""
+    return list(db.session.scalars(select(StudySession).where(
+        StudySession.study_id == study.id).order_by(StudySession.starts_at.desc(),
+                                                    StudySession.id.desc())))
+
+
+def session_label(session: StudySession) -> str:
+    """``Mon, Mar 15, 2027, 10:00 EDT · Title`` (in the session's own time zone)."""
+    label = f"{describe(session.starts_at, session.timezone, False)} · {session.title}"
+    return f"{label} (cancelled)" if session.status is SessionStatus.CANCELLED else label

@@ -1,6 +1,6 @@
 import mimetypes
 
-from flask import current_app, flash, redirect, render_template, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,11 +14,13 @@ from engage.recordings.operations import (
     RecordingError,
     active_transcription,
     latest_transcription,
+    session_label,
     start_transcription,
+    study_sessions,
     upload_recording,
 )
 from engage.uploads import stored_path
-from models import Recording, StudyRole, db
+from models import Recording, StudyRole, StudySession, db
 
 # Containers FFmpeg reports, mapped to what browsers play.
 AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg",
@@ -32,18 +34,20 @@ def index(study):
     page = paginate(select(Recording).where(Recording.study_id == study.id)
                     .order_by(Recording.created_at.desc()))
     return render_template("recordings/index.html", study=study, page=page,
-                           form=UploadRecordingForm())
+                           form=_upload_form(study))
 
 
 @bp.post("")
 @study_view(StudyRole.RESEARCHER)
 def upload(study):
-    form = UploadRecordingForm()
+    form = _upload_form(study)
     if form.validate_on_submit():
+        session = (get_in_study_or_404(StudySession, form.session.data, study)
+                   if form.session.data else None)
         try:
             recording = upload_recording(current_user, study, form.file.data,
                                          title=form.title.data, language=form.language.data,
-                                         translate=form.translate.data)
+                                         translate=form.translate.data, session=session)
         except RecordingError as error:
             form.file.errors.append(str(error))
         else:
@@ -96,6 +100,18 @@ def audio(study, recording_id):
     # conditional=True answers Range requests (206), which the player needs to seek.
     return send_file(stored_path(FILES, recording.stored_name), mimetype=mimetype,
                      conditional=True, etag=recording.sha256, max_age=3600)
+
+
+def _upload_form(study) -> UploadRecordingForm:
+    """The upload form offering this study's sessions; ``?session=<id>`` preselects one."""
+    form = UploadRecordingForm()
+    sessions = study_sessions(study)
+    form.session.choices = select_choices(
+        [("", "None"), *((s.id, session_label(s)) for s in sessions)])
+    if request.method == "GET":
+        wanted = request.args.get("session", type=int)
+        form.session.data = wanted if wanted in {s.id for s in sessions} else None
+    return form
 
 
 def _transcribe_form(recording: Recording) -> TranscribeForm:

@@ -29,4 +29,14 @@ def _schedule_reminders(state) -> None:
         celery.conf.beat_schedule = schedule
 
 
-from engage.scheduling import cli, routes, withdrawal_routes  # noqa: E402,F401
+from engage.scheduling import (  # noqa: E402,F401
+    booking_routes,
+    cli,
+    group_routes,
+    message_routes,
+    offer_routes,
+    participant_routes,
+    routes,
+    session_routes,
+    withdrawal_routes,
+)

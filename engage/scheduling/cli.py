@@ -11,7 +11,7 @@ from engage.cli import engage_cli
 def send_reminders_command() -> None:
     """Send the reminders due within REMINDER_HOURS; each is sent once."""
     from engage.scheduling.mail import deliver_left_over
-    from engage.scheduling.operations import send_due_reminders
+    from engage.scheduling.messages import send_due_reminders
 
     sent = send_due_reminders()
     left_over = deliver_left_over()

@@ -30,7 +30,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from engage.forms import enum_choices, select_choices
-from engage.scheduling.i18n import LANGUAGES
+from engage.i18n import LANGUAGES
 from engage.scheduling.withdrawal import Retention
 from models import Attendance, AttributeKind, SessionKind, SessionStatus
 

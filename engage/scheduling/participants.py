@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from coding.participant_csv import AttributeSpec, ParticipantCSV, write_participants_csv
 from engage.audit import record
-from engage.scheduling.i18n import LANGUAGES
+from engage.i18n import LANGUAGES
 from models import (
     AttributeDefinition,
     AttributeKind,
@@ -176,7 +176,7 @@ def record_contact_view(actor: User, study: Study, participants: list[Participan
 
 def erase_participant(actor: User, participant: Participant) -> None:
     """Remove what identifies the person; keep the row so counts and codings stay whole."""
-    from engage.scheduling.operations import release_booking
+    from engage.scheduling.seats import release_booking
 
     if participant.erased_at:
         raise ParticipantError("This participant's data was already erased.")

@@ -8,7 +8,7 @@ from engage.jobs.operations import enqueue
 from engage.jobs.runner import job_task
 from engage.scheduling import REMINDER_TICK_TASK
 from engage.scheduling.mail import deliver_left_over
-from engage.scheduling.operations import due_reminders, send_due_reminders
+from engage.scheduling.messages import due_reminders, send_due_reminders
 from models import Job, JobStatus, db
 
 

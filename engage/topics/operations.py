@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from coding.embeddings import (
     DEFAULT_MODEL,
@@ -32,6 +32,7 @@ from coding.topics import (
     fit_topics,
     match_topics,
 )
+from engage.audit import record
 from engage.jobs.operations import enqueue
 from engage.topics.corpus import CorpusDocument, CorpusFilters, build_corpus
 from models import (
@@ -39,15 +40,19 @@ from models import (
     Embedding,
     Job,
     Study,
+    Theme,
+    ThemeEvidence,
     Topic,
     TopicAssignment,
     TopicRun,
     TopicRunStatus,
+    Transcript,
     TranscriptSegment,
     User,
     db,
     utcnow,
 )
+from models.theme import theme_topic
 
 # Parameters a researcher may set by hand; the rest follow from the corpus size.
 OVERRIDABLE = ("min_topic_size", "n_neighbors", "nr_topics", "random_state")
@@ -373,6 +378,112 @@ def document_texts(keys) -> dict[str, str]:
                 Comment.id.in_(comment_ids[i:i + 900]))):
             out[f"comment:{comment.id}"] = public_text(comment)
     return out
+
+
+# --- deleting a run, and the embeddings nothing uses any more ---------------------------
+
+
+@dataclass
+class RunDeletion:
+    """What deleting a run takes with it: said on the confirmation page and in the audit."""
+
+    topics: int
+    assignments: int
+    figures: list[str]  # BERTopic's stored charts; the others are drawn from assignments
+    # Themes that lose their links to the run's topics, with those topics.
+    themes: list[tuple[Theme, list[Topic]]]
+    quotes: int  # theme quotes picked from its topics: they stay, without that origin
+    embeddings_pruned: int = 0
+
+
+def run_is_running(run: TopicRun) -> bool:
+    """Still being fitted: its job is queued or running (a run whose job ended, or was
+    deleted, without the run noticing is not)."""
+    if run.status is not TopicRunStatus.RUNNING:
+        return False
+    job = run_job(run)
+    return job is not None and not job.status.finished
+
+
+def deletion_impact(run: TopicRun) -> RunDeletion:
+    topic_ids = select(Topic.id).where(Topic.run_id == run.id)
+    themes: dict[int, tuple[Theme, list[Topic]]] = {}
+    for theme, topic in db.session.execute(
+            select(Theme, Topic).join(theme_topic, theme_topic.c.theme_id == Theme.id)
+            .join(Topic, Topic.id == theme_topic.c.topic_id).where(Topic.run_id == run.id)
+            .order_by(Theme.position, Theme.name, Theme.id, Topic.position)):
+        themes.setdefault(theme.id, (theme, []))[1].append(topic)
+    return RunDeletion(
+        topics=db.session.scalar(select(func.count()).where(Topic.run_id == run.id)),
+        assignments=db.session.scalar(select(func.count()).where(
+            TopicAssignment.run_id == run.id)),
+        figures=sorted(run.figures or {}), themes=list(themes.values()),
+        quotes=db.session.scalar(select(func.count()).where(
+            ThemeEvidence.topic_id.in_(topic_ids))))
+
+
+def delete_run(actor: User, run: TopicRun) -> RunDeletion:
+    """Delete a finished or failed run with its topics, assignments and charts; themes
+    keep existing but lose their links to its topics. Then prune unused embeddings."""
+    if run_is_running(run):
+        raise TopicError("This run is still running. Wait for it to finish, or cancel its "
+                         "job, then delete it.")
+    impact = deletion_impact(run)
+    detail = {"name": run.name, "topics": impact.topics, "assignments": impact.assignments,
+              "charts": impact.figures, "quotes_unlinked": impact.quotes,
+              "themes_unlinked": [{"id": theme.id, "name": theme.name,
+                                   "topics": [t.label for t in topics]}
+                                  for theme, topics in impact.themes]}
+    run_id, study_id = run.id, run.study_id
+    topic_ids = select(Topic.id).where(Topic.run_id == run_id)
+    db.session.execute(delete(theme_topic).where(theme_topic.c.topic_id.in_(topic_ids)))
+    db.session.execute(update(ThemeEvidence).where(ThemeEvidence.topic_id.in_(topic_ids))
+                       .values(topic_id=None))
+    db.session.execute(delete(TopicAssignment).where(TopicAssignment.run_id == run_id))
+    db.session.execute(update(Topic).where(Topic.run_id == run_id).values(merged_into_id=None))
+    db.session.execute(delete(Topic).where(Topic.run_id == run_id))
+    for theme, _ in impact.themes:
+        db.session.expire(theme, ["topics"])
+    db.session.expire(run, ["topics"])
+    db.session.delete(run)
+    db.session.flush()
+    impact.embeddings_pruned = prune_embeddings()
+    record("topic_run.delete", actor, study_id=study_id, target=("topic_run", run_id),
+           **detail, embeddings_pruned=impact.embeddings_pruned)
+    db.session.flush()
+    return impact
+
+
+def used_text_hashes() -> set[str]:
+    """The hashes (``coding.embeddings.text_hash``, as a run keys its documents) of every
+    current transcript segment, every comment's public text, and every run's documents."""
+    from coding.embeddings import text_hash
+    from engage.consultations.moderation import public_text
+
+    used = set(db.session.scalars(select(TopicAssignment.text_hash).distinct()))
+    segments = (select(TranscriptSegment.text).join(Transcript)
+                .where(Transcript.is_current.is_(True)))
+    used.update(text_hash(text) for text in
+                db.session.scalars(segments.execution_options(yield_per=2000)))
+    used.update(text_hash(public_text(comment)) for comment in
+                db.session.scalars(select(Comment).execution_options(yield_per=500)))
+    return used
+
+
+def prune_embeddings() -> int:
+    """Delete the stored embeddings nothing uses any more; returns how many.
+
+    An embedding is kept while its text is a current transcript segment's or a comment's
+    public text (the next run would embed it again), or a run's document. Flushes.
+    """
+    used = used_text_hashes()
+    unused = [embedding_id for embedding_id, key in db.session.execute(
+        select(Embedding.id, Embedding.text_hash)) if key not in used]
+    for i in range(0, len(unused), DatabaseStore.CHUNK):
+        db.session.execute(delete(Embedding).where(
+            Embedding.id.in_(unused[i:i + DatabaseStore.CHUNK])))
+    db.session.flush()
+    return len(unused)
 
 
 # --- reading a run ------------------------------------------------------------------------

@@ -28,9 +28,12 @@ from engage.topics.operations import (
     active_topics,
     breakdown,
     compare_runs,
+    delete_run,
+    deletion_impact,
     document_texts,
     merge_topics,
     rename_topic,
+    run_is_running,
     run_job,
     set_noise,
     split_keys,
@@ -160,7 +163,34 @@ def run(study, run_id):
         merged=[t for t in topic_run.topics if t.merged_into_id], reps=reps, merge=merge,
         rename=RenameForm(), noise=NoiseForm(), confirm=ConfirmForm(), groups=groups,
         filters=CorpusFilters.from_dict(topic_run.filters), plotly_style_ids=plotly_styles()[1],
+        deletable=not run_is_running(topic_run),
         charts=all_charts(topic_run) if topic_run.status.value == "done" else {})
+
+
+@bp.get(f"{RUN}/delete")
+@study_view(StudyRole.RESEARCHER)
+def confirm_delete(study, run_id):
+    topic_run = get_in_study_or_404(TopicRun, run_id, study)
+    return render_template("topics/delete.html", study=study, run=topic_run,
+                           impact=deletion_impact(topic_run),
+                           running=run_is_running(topic_run), confirm=ConfirmForm())
+
+
+@bp.post(f"{RUN}/delete")
+@study_view(StudyRole.RESEARCHER)
+def delete(study, run_id):
+    topic_run = get_in_study_or_404(TopicRun, run_id, study)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("topics.confirm_delete", study_id=study.id, run_id=run_id))
+    name = topic_run.name
+    try:
+        delete_run(current_user, topic_run)
+    except TopicError as error:
+        flash(str(error), "error")
+        return redirect(url_for("topics.run", study_id=study.id, run_id=run_id))
+    db.session.commit()
+    flash(f"Topic run “{name}” deleted.", "success")
+    return redirect(url_for("topics.index", study_id=study.id))
 
 
 @bp.get(f"{RUN}/charts.json")

@@ -212,6 +212,13 @@ MATRIX = [
     ("GET", "/studies/{s}/outbox", dict(owner=200, coder=403)),
     ("GET", "/studies/{s}/engagement", dict(coder=200)),
     ("GET", "/studies/{s}/calendar-feed", dict(coder=403, outside_researcher=404)),
+    ("GET", "/studies/{s}/participants/999999/withdraw",
+     dict(owner=404, coder=403, study_coder_researcher=403, outside_researcher=404)),
+    ("POST", "/studies/{s}/participants/999999/withdraw",
+     dict(owner=404, coder=403, outside_researcher=404)),
+    ("GET", "/studies/{s}/topics/runs/999999/delete",
+     dict(owner=404, coder=403, study_coder_researcher=403, outside_researcher=404)),
+    ("POST", "/studies/{s}/topics/runs/999999/delete", dict(coder=403, outside_researcher=404)),
 ]
 CASES = [(method, url, who.replace("_", "-"), status)
          for method, url, expected in MATRIX for who, status in expected.items()]

@@ -8,9 +8,9 @@ from pathlib import Path
 import itsdangerous.timed
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from engage.scheduling.operations import invitation_link, send_due_reminders
+from engage.scheduling.messages import invitation_link, send_due_reminders
 from models import (
     AuditEvent,
     Booking,
@@ -170,7 +170,7 @@ def test_tampered_expired_and_withdrawn_links_are_refused(client, offered, db, a
     db.session.commit()
     assert client.get(path).status_code == 200
     # Withdrawn by the researcher; a renewed link works and the old one does not.
-    from engage.scheduling.operations import renew_invitation, revoke_invitation
+    from engage.scheduling.offers import renew_invitation, revoke_invitation
 
     revoke_invitation(offered["owner"], invitation)
     db.session.commit()
@@ -231,7 +231,7 @@ def test_database_refuses_more_bookings_than_seats(offered, db):
 def test_reminder_is_sent_once_across_two_ticks_and_after_a_move(app, offered, db, make,
                                                                  instance_path):
     from engage.jobs.runner import run_job
-    from engage.scheduling.operations import book
+    from engage.scheduling.bookings import book
     from engage.scheduling.tasks import reminder_tick, send_reminders
 
     study, owner = offered["study"], offered["owner"]
@@ -261,7 +261,7 @@ def test_reminder_is_sent_once_across_two_ticks_and_after_a_move(app, offered, d
 
 
 def test_cli_sends_reminders(app, offered, db, make):
-    from engage.scheduling.operations import book
+    from engage.scheduling.bookings import book
 
     offer = make.offer(offered["study"], [make.participant(offered["study"], "Grace")],
                        actor=offered["owner"], starts_in=(timedelta(hours=5),))
@@ -312,7 +312,8 @@ def test_messages_go_through_smtp_when_configured(app, make, db, monkeypatch):
     assert row.status is MessageStatus.SENT and row.sent_at is not None
 
 
-def test_public_listening_session_registration(client, make, db, login):
+@pytest.fixture
+def public_session(make, db) -> dict:
     owner = make.user(Role.RESEARCHER)
     study = make.study(owner)
     offer = make.offer(study, actor=owner, kind=SessionKind.LISTENING_SESSION, capacity=2,
@@ -320,6 +321,11 @@ def test_public_listening_session_registration(client, make, db, login):
     session = offer.sessions[0]
     session.is_public = True
     db.session.commit()
+    return {"owner": owner, "study": study, "session": session}
+
+
+def test_public_listening_session_registration(client, public_session, db, login):
+    owner, study, session = (public_session[k] for k in ("owner", "study", "session"))
     login(owner)
     page = client.get(f"/studies/{study.id}/sessions/{session.id}").get_data(as_text=True)
     url = re.search(r"<code>(http://[^<]+/book/open/[^<]+)</code>", page).group(1)
@@ -348,30 +354,59 @@ def test_public_listening_session_registration(client, make, db, login):
     assert client.get(path).status_code == 404
 
 
+def test_public_registration_with_the_honeypot_filled_is_refused_silently(
+        client, public_session, db):
+    from engage.scheduling.bookings import public_link
+
+    session = public_session["session"]
+    path = "/book/" + public_link(session).split("/book/", 1)[1]
+    html = client.get(path).get_data(as_text=True)
+    # The comment form's honeypot: off screen, out of the tab order, "leave empty".
+    trap = re.search(r'<div class="hp" aria-hidden="true">\s*<label for="website">'
+                     r'Leave this field empty</label> <input[^>]*>', html)
+    assert trap and 'tabindex="-1"' in trap.group(0)
+    consent_id = re.search(r'name="consent_text_id" type="hidden" value="(\d+)"', html).group(1)
+    form = {"name": "Bot Person", "email": "bot@example.org", "preferred_language": "en",
+            "group": "", "consent_text_id": consent_id, "consent_name": "Bot Person",
+            "consent_given": "y", "website": "http://spam.example"}
+    messages_before = db.session.scalar(select(func.count(OutboxMessage.id)))
+    bot = client.post(path, data=form)
+    # Answered as a registration is (a redirect to "You are booked"), with nothing kept.
+    assert bot.status_code == 303 and "done=registered" in bot.headers["Location"]
+    assert db.session.scalar(select(Participant).where(Participant.name == "Bot Person")) is None
+    assert db.session.scalar(select(Booking).where(Booking.session_id == session.id)) is None
+    assert db.session.get(StudySession, session.id).booked_count == 0
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == messages_before
+    # The same form with the honeypot left empty registers.
+    person = client.post(path, data={**form, "website": ""})
+    assert person.status_code == 303
+    assert db.session.get(StudySession, session.id).booked_count == 1
+
+
 def test_every_participant_facing_text_has_a_spanish_translation():
-    from engage.scheduling import i18n, operations
+    from engage import i18n
+    from engage.scheduling import messages
 
     root = Path(__file__).resolve().parents[2]
     used = set()
     for template in (root / "templates" / "booking").glob("*.html"):
         used |= set(re.findall(r'_\("([^"]+)"', template.read_text()))
-    source = (root / "engage" / "scheduling" / "operations.py").read_text()
-    used |= set(re.findall(r'translate\(\s*"([^"]+)"', source))
-    used |= {text for text in (*operations.SUBJECTS.values(), *operations.LEADS.values())}
-    routes = (root / "engage" / "booking" / "routes.py").read_text()
-    used |= set(re.findall(r'translate\(\s*"([^"]+)"', routes))
+    sources = [*(root / "engage" / "scheduling").glob("*.py"), root / "engage/booking/routes.py"]
+    for source in sources:
+        used |= set(re.findall(r'translate\(\s*[\w.]+,\s*"([^"]+)"', source.read_text()))
+    used |= {text for text in (*messages.SUBJECTS.values(), *messages.LEADS.values())}
     missing = sorted(text for text in used if text not in i18n.ES)
     assert len(used) > 40 and missing == []
 
 
 def test_a_second_submit_of_the_same_booking_takes_no_second_seat(offered, db):
-    from engage.scheduling.operations import _seat
+    from engage.scheduling.seats import seat_participant
 
     slot = offered["offer"].sessions[0]
     slot.capacity = 2
     db.session.commit()
     person = offered["people"][0]
-    first, second = _seat(slot, person), _seat(slot, person)
+    first, second = seat_participant(slot, person), seat_participant(slot, person)
     db.session.commit()
     assert first is second
     assert db.session.get(StudySession, slot.id).booked_count == 1

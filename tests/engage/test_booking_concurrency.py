@@ -47,7 +47,7 @@ def racing_instance(tmp_path, monkeypatch):
         people = [make.participant(study, f"Racer {i}") for i in range(RACERS)]
         offer = make.offer(study, people, actor=owner, capacity=1,
                            starts_in=(timedelta(days=2),))
-        from engage.scheduling.operations import invitation_link
+        from engage.scheduling.messages import invitation_link
 
         paths = ["/book/" + invitation_link(i).split("/book/", 1)[1]
                  for i in offer.invitations]

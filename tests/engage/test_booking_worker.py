@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from engage.scheduling import REMINDER_TICK_TASK
-from engage.scheduling.operations import book
+from engage.scheduling.bookings import book
 from engage.scheduling.tasks import reminder_tick
 from models import Job, JobStatus, MessageKind, MessageStatus, OutboxMessage, Role
 from tests.worker import wait_for

@@ -165,7 +165,7 @@ def test_erase_removes_personal_data_and_frees_future_seats(client, make, login,
     person = make.participant(study, "Dana", email="dana@example.org", phone="555-0100")
     offer = make.offer(study, [person], actor=owner)
     session = offer.sessions[0]
-    from engage.scheduling.operations import book
+    from engage.scheduling.bookings import book
 
     book(offer.invitations[0], session.id, consent_name="Dana", consent_given=True,
          consent_text_id=offer.consent_text_id)

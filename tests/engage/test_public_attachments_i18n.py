@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engage.public import i18n
+from engage import i18n
 from engage.public.operations import AttachmentRefused, form_token
 from models import Comment, IntakeRejection
 from tests.documents import EXECUTABLE, make_pdf, make_zip_bomb

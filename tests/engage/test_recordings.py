@@ -227,3 +227,96 @@ def test_transcribe_cli(app, tmp_path):
     bad.write_text("not audio at all " * 40)
     result = app.test_cli_runner().invoke(args=["engage", "transcribe", str(bad)])
     assert result.exit_code == 1 and "not a recording we can read" in result.output
+
+
+@pytest.fixture
+def sessions(make, team):
+    """Two scheduled sessions of the team's study (a day apart) and one of another study."""
+    from datetime import timedelta
+
+    study, owner, _ = team
+    offer = make.offer(study, starts_in=(timedelta(days=2), timedelta(days=3)),
+                       title="Provider interviews", actor=owner)
+    earlier, later = sorted(offer.sessions, key=lambda s: s.starts_at)
+    elsewhere = make.offer(make.study(), title="Other study's interviews").sessions[0]
+    return earlier, later, elsewhere
+
+
+def test_upload_links_the_chosen_session(client, login, team, sessions, db):
+    from engage.recordings.operations import session_label
+    from models import AuditEvent
+
+    study, owner, _ = team
+    earlier, later, elsewhere = sessions
+    login(owner)
+    page = client.get(f"/studies/{study.id}/recordings").get_data(as_text=True)
+    options = page[page.index('<select id="session"'):]
+    options = options[:options.index("</select>")]
+    # This study's sessions only, most recent first, labelled with local time and title.
+    assert options.index(f'value="{later.id}"') < options.index(f'value="{earlier.id}"')
+    assert session_label(later) in options and "Provider interviews" in session_label(later)
+    assert session_label(later).startswith(later.local_start.strftime("%a, %b"))
+    assert f'value="{elsewhere.id}"' not in options
+    assert '<option selected value="">None</option>' in options
+
+    response = upload(client, study, "one_sentence.wav", session=str(earlier.id))
+    assert response.status_code == 302
+    recording = db.session.scalar(db.select(Recording))
+    assert [s.id for s in recording.sessions] == [earlier.id]
+    assert db.session.scalar(db.select(AuditEvent).where(
+        AuditEvent.action == "session.recording")).detail == {"recording": recording.id}
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"/studies/{study.id}/sessions/{earlier.id}" in shown
+
+    upload(client, study, "three_sentences.ogg", title="Not from a session", session="")
+    unlinked = db.session.scalar(db.select(Recording).where(
+        Recording.title == "Not from a session"))
+    assert unlinked is not None and unlinked.sessions == []
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("elsewhere", "Choose a session of this study, or none."),
+    ("999999", "Choose a session of this study, or none."),
+    ("not-a-number", "Choose a session from the list, or none."),
+])
+def test_upload_refuses_a_session_not_of_this_study(app, client, login, team, sessions, db,
+                                                    value, message):
+    from models.scheduling import session_recording
+
+    study, owner, _ = team
+    if value == "elsewhere":
+        value = str(sessions[2].id)
+    login(owner)
+    response = upload(client, study, "one_sentence.wav", session=value)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert f'<p class="error" id="session-error">{message} </p>' in html
+    assert db.session.scalar(db.select(db.func.count(Recording.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(Job.id))) == 0
+    assert db.session.scalar(db.select(db.func.count()).select_from(session_recording)) == 0
+    assert stored_files(app) == []
+
+
+def test_upload_page_preselects_the_session_given_in_the_address(client, login, team,
+                                                                 sessions):
+    study, owner, _ = team
+    earlier, _, elsewhere = sessions
+    login(owner)
+    page = client.get(f"/studies/{study.id}/recordings?session={earlier.id}")
+    assert f'<option selected value="{earlier.id}">' in page.get_data(as_text=True)
+    for ignored in (elsewhere.id, "junk"):  # another study's session, or nonsense: no choice
+        html = client.get(f"/studies/{study.id}/recordings?session={ignored}").get_data(
+            as_text=True)
+        assert '<option selected value="">None</option>' in html
+        assert f'value="{elsewhere.id}"' not in html
+
+
+def test_linking_a_session_of_another_study_is_refused_by_the_operation(app, team, sessions,
+                                                                        db):
+    from engage.recordings.operations import RecordingError, upload_recording
+
+    study, owner, _ = team
+    with app.test_request_context(), pytest.raises(RecordingError, match="of this study"):
+        upload_recording(owner, study, None, title="x", language=None, translate=False,
+                         session=sessions[2])
+    assert stored_files(app) == []

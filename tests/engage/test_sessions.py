@@ -161,7 +161,7 @@ def test_ics_keeps_uid_and_increments_sequence_on_change_and_cancel(client, team
     offer = make.offer(study, [person], actor=owner, starts_in=(timedelta(days=30),),
                        location="Room 1")
     session = offer.sessions[0]
-    from engage.scheduling.operations import book
+    from engage.scheduling.bookings import book
 
     book(offer.invitations[0], session.id, consent_name="Dana", consent_given=True,
          consent_text_id=offer.consent_text_id)
@@ -261,7 +261,8 @@ def test_attendance_in_bulk_and_recordings_linked(client, team, login, db, make)
 
 
 def test_engagement_counts_sessions_by_group_and_status(team, make, db):
-    from engage.scheduling.operations import engagement_summary, staff_book
+    from engage.scheduling.bookings import staff_book
+    from engage.scheduling.sessions import engagement_summary
 
     owner, study, _ = team
     officials, plans = study.stakeholder_groups[0], study.stakeholder_groups[1]

@@ -12,14 +12,18 @@ from engage.topics import operations
 from engage.topics.corpus import CorpusFilters, build_corpus
 from engage.topics.tasks import topic_run
 from models import (
+    AuditEvent,
     Campaign,
     CommentStatus,
     Embedding,
+    Job,
     JobStatus,
     Role,
     SpeakerLink,
     StakeholderGroup,
     StudyRole,
+    Theme,
+    ThemeEvidence,
     Topic,
     TopicAssignment,
     TopicRun,
@@ -291,3 +295,211 @@ def test_cli_topics_runs_here_and_exports_csv(app, db, world, tmp_path):
     too_few = runner.invoke(args=["engage", "topics", "--study", str(world["study"].id),
                                   "--group", "Health plans"])
     assert too_few.exit_code != 0 and "a topic model needs at least 30" in too_few.output
+
+
+# --- deleting a run, pruning embeddings -------------------------------------------------
+
+
+def _count(db, model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _stored_run(db, study, documents=(), status=TopicRunStatus.DONE) -> TopicRun:
+    """A run as the worker leaves it, without fitting: one topic holding ``documents``,
+    (segment, the text the run saw) pairs."""
+    from coding.embeddings import text_hash
+
+    run = TopicRun(study_id=study.id, name="Stored", status=status)
+    db.session.add(run)
+    db.session.flush()
+    topic = Topic(run_id=run.id, number=0)
+    db.session.add(topic)
+    db.session.flush()
+    for segment, text in documents:
+        db.session.add(TopicAssignment(run_id=run.id, segment_id=segment.id, topic_id=topic.id,
+                                       original_number=0, text_hash=text_hash(text),
+                                       source="transcript"))
+    db.session.commit()
+    return run
+
+
+def _embedding(text: str, model: str = "m") -> Embedding:
+    from coding.embeddings import text_hash
+
+    return Embedding(model=model, text_hash=text_hash(text), dimensions=1, vector=b"\0" * 4)
+
+
+def test_deleting_a_run_takes_its_rows_and_unlinks_themes(db, world, client, login):
+    from engage.themes.operations import add_evidence, create_theme, set_topics
+
+    doomed, kept = _run(db, world), _run(db, world, CorpusFilters(source="transcripts"))
+    owner = world["owner"]
+    doomed_topics = [t for t in doomed.topics if not t.is_outliers][:2]
+    kept_topic = next(t for t in kept.topics if not t.is_outliers)
+    operations.rename_topic(owner, doomed_topics[0], "Getting rides")
+    access = create_theme(owner, world["study"], "Access to care")
+    set_topics(owner, access, [*doomed_topics, kept_topic])
+    housing = create_theme(owner, world["study"], "Housing first")
+    set_topics(owner, housing, [kept_topic])
+    quote = add_evidence(owner, access, doomed_topics[0].representatives[0],
+                         topic=doomed_topics[0])
+    db.session.commit()
+    ids = {"doomed": doomed.id, "doomed_topics": [t.id for t in doomed.topics],
+           "kept_topic": kept_topic.id, "quote": quote.id}
+    before = {"topics": _count(db, Topic, Topic.run_id == kept.id),
+              "assignments": _count(db, TopicAssignment, TopicAssignment.run_id == kept.id),
+              "embeddings": _count(db, Embedding)}
+    doomed_assignments = _count(db, TopicAssignment, TopicAssignment.run_id == doomed.id)
+
+    login(owner)
+    base = f"/studies/{world['study'].id}/topics/runs/{doomed.id}"
+    assert f'href="{base}/delete"' in client.get(base).get_data(as_text=True)
+    page = client.get(f"{base}/delete")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f"its {len(doomed.topics)} topics" in html
+    assert f"its {doomed_assignments} documents" in html
+    assert "charts, including those BERTopic drew" in html
+    assert "Access to care</a> loses 2 topics: “Getting rides”" in html
+    assert doomed_topics[1].label in html
+    assert "Housing first" not in html  # it links only the other run's topic
+    assert "1 theme quote was picked from its topics" in html
+
+    response = client.post(f"{base}/delete")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/studies/{world['study'].id}/topics"
+    db.session.expire_all()
+    assert db.session.get(TopicRun, ids["doomed"]) is None
+    assert _count(db, Topic, Topic.id.in_(ids["doomed_topics"])) == 0
+    assert _count(db, TopicAssignment, TopicAssignment.run_id == ids["doomed"]) == 0
+    # Themes stay; they lose the deleted run's topics only. The quote stays, unlinked.
+    access, housing = db.session.get(Theme, access.id), db.session.get(Theme, housing.id)
+    assert [t.id for t in access.topics] == [ids["kept_topic"]]
+    assert [t.id for t in housing.topics] == [ids["kept_topic"]]
+    assert db.session.get(ThemeEvidence, ids["quote"]).topic_id is None
+    # The other run is untouched, and its (shared) embeddings are still used.
+    assert {"topics": _count(db, Topic, Topic.run_id == kept.id),
+            "assignments": _count(db, TopicAssignment, TopicAssignment.run_id == kept.id),
+            "embeddings": _count(db, Embedding)} == before
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "topic_run.delete"))
+    assert (event.actor_id, event.study_id, event.target_type, event.target_id) == (
+        owner.id, world["study"].id, "topic_run", ids["doomed"])
+    assert event.detail["topics"] == len(ids["doomed_topics"])
+    assert event.detail["assignments"] == doomed_assignments
+    assert event.detail["themes_unlinked"] == [
+        {"id": access.id, "name": "Access to care",
+         "topics": ["Getting rides", doomed_topics[1].label]}]
+    assert event.detail["embeddings_pruned"] == 0
+    index = client.get(f"/studies/{world['study'].id}/topics").get_data(as_text=True)
+    assert "deleted" in index and f"runs/{ids['doomed']}\"" not in index
+
+
+def test_a_running_run_cannot_be_deleted(db, world, client, login):
+    run = operations.start_run(world["owner"], world["study"], CorpusFilters())
+    db.session.commit()
+    login(world["owner"])
+    base = f"/studies/{world['study'].id}/topics/runs/{run.id}"
+    assert "/delete" not in client.get(base).get_data(as_text=True)
+    page = client.get(f"{base}/delete").get_data(as_text=True)
+    assert "still running, so it cannot be deleted" in page and "<form" not in page.split(
+        "<main")[-1]
+    response = client.post(f"{base}/delete", follow_redirects=True)
+    assert response.request.path == base
+    assert "This run is still running. Wait for it to finish, or cancel its job" in \
+        response.get_data(as_text=True)
+    assert db.session.get(TopicRun, run.id) is not None
+    assert _count(db, AuditEvent, AuditEvent.action == "topic_run.delete") == 0
+    # A run whose job ended without it noticing (a worker lost) is not running any more.
+    db.session.get(Job, run.job_id).status = JobStatus.CANCELLED
+    db.session.commit()
+    assert client.post(f"{base}/delete").status_code == 302
+    assert db.session.get(TopicRun, run.id) is None
+
+
+@pytest.mark.parametrize(("who", "expected"), [
+    ("coder", 403), ("study_coder_researcher", 403), ("outside_researcher", 404),
+    ("admin", None),
+])
+def test_only_the_study_researchers_may_delete_a_run(db, world, make, client, login, who,
+                                                     expected):
+    run = _stored_run(db, world["study"])
+    user = world["coder"] if who == "coder" else make.user(
+        Role.ADMIN if who == "admin" else Role.RESEARCHER)
+    if who == "study_coder_researcher":
+        make.member(world["study"], user, StudyRole.CODER)
+    login(user)
+    url = f"/studies/{world['study'].id}/topics/runs/{run.id}/delete"
+    if expected is None:  # admins act as researchers everywhere
+        assert client.get(url).status_code == 200
+        assert client.post(url).status_code == 302
+        assert db.session.get(TopicRun, run.id) is None
+        return
+    assert client.get(url).status_code == expected
+    assert client.post(url).status_code == expected
+    assert db.session.get(TopicRun, run.id) is not None
+
+
+def test_a_run_of_another_study_is_not_found(db, world, make, client, login):
+    run = _stored_run(db, make.study())
+    login(world["owner"])
+    url = f"/studies/{world['study'].id}/topics/runs/{run.id}/delete"
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    assert db.session.get(TopicRun, run.id) is not None
+
+
+def test_deleting_a_run_prunes_the_embeddings_only_it_used(db, world, client, login):
+    from coding.embeddings import text_hash
+
+    segment = world["transcript"].segments[0]
+    texts = ("Words the segment had before a coder corrected them.", segment.text)
+    run = _stored_run(db, world["study"], [(segment, t) for t in texts],
+                      status=TopicRunStatus.FAILED)
+    db.session.add_all(_embedding(t) for t in texts)
+    db.session.commit()
+    login(world["owner"])
+    client.post(f"/studies/{world['study'].id}/topics/runs/{run.id}/delete")
+    assert list(db.session.scalars(select(Embedding.text_hash))) == [text_hash(segment.text)]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "topic_run.delete"))
+    assert event.detail["embeddings_pruned"] == 1
+
+
+def test_prune_embeddings_keeps_used_ones_and_removes_orphans(app, db, world, make):
+    from coding.embeddings import text_hash
+    from engage.consultations.moderation import public_text
+    from engage.transcript_editor.operations import edit_segment
+
+    transcript = make.transcript(world["study"], [
+        "The first words, said once.", "The second words, said once.",
+        "The third words, said once."])
+    segment, edited, third = transcript.segments
+    old_text = segment.text
+    edit_segment(world["owner"], segment, text="A brand new sentence about dental care.",
+                 speaker=segment.speaker)
+    referenced_text = edited.text
+    edit_segment(world["owner"], edited, text="Another corrected sentence.",
+                 speaker=edited.speaker)
+    # An earlier transcript, replaced by transcribing again: never a run's document again.
+    replaced = make.transcript(world["study"], ["Words only an old transcript has."])
+    replaced.is_current = False
+    private = world["comments"][0]
+    private.body = "Call me at 555-201-4477 about the ride to dialysis."
+    # A run's document whose text has since changed: the run still references it.
+    _stored_run(db, world["study"], [(edited, referenced_text)])
+    texts = {"segment": segment.text, "other model": third.text,
+             "comment": public_text(private), "referenced": referenced_text,
+             "old segment": old_text, "replaced": replaced.segments[0].text,
+             "private body": private.body, "gone": "never seen"}
+    assert texts["comment"] != texts["private body"]  # the phone number is masked
+    db.session.add_all(_embedding(text, "other-model" if name == "other model" else "m")
+                       for name, text in texts.items())
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["engage", "topics", "prune-embeddings"])
+    assert result.exit_code == 0, result.output
+    assert "Removed 4 unused embedding(s)." in result.output
+    db.session.expire_all()
+    left = set(db.session.scalars(select(Embedding.text_hash)))
+    assert left == {text_hash(texts[k]) for k in ("segment", "other model", "comment",
+                                                  "referenced")}
+    assert operations.prune_embeddings() == 0
