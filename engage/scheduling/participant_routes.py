@@ -9,7 +9,7 @@ from wtforms import SelectField, StringField
 
 from coding.participant_csv import ParticipantCSVError, parse_attribute, read_participants_csv
 from engage.access import get_in_study_or_404, study_view
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import select_choices
 from engage.pagination import paginate
 from engage.scheduling import bp
 from engage.scheduling.bookings import participant_history
@@ -20,7 +20,6 @@ from engage.scheduling.participants import (
     attribute_definitions,
     attribute_specs,
     create_participant,
-    erase_participant,
     export_participants,
     groups_of,
     import_participants,
@@ -137,7 +136,7 @@ def participant(study, participant_id):
         Invitation.participant_id == person.id).order_by(Invitation.id.desc())).all()
     return render_template("scheduling/participant.html", study=study, person=person,
                            history=participant_history(person), invitations=invitations,
-                           sees_contacts=sees_contacts(), confirm=ConfirmForm(),
+                           sees_contacts=sees_contacts(),
                            definitions=attribute_definitions(study), zone=viewer_zone())
 
 
@@ -158,23 +157,6 @@ def participant_edit(study, participant_id):
                                     participant_id=person.id))
     return render_template("scheduling/participant_form.html", study=study, form=form,
                            participant=person), 400 if form.errors else 200
-
-
-@bp.post("/<int:study_id>/participants/<int:participant_id>/erase")
-@study_view(StudyRole.RESEARCHER)
-@recent_login_required
-def participant_erase(study, participant_id):
-    person = get_in_study_or_404(Participant, participant_id, study)
-    if ConfirmForm().validate_on_submit():
-        try:
-            erase_participant(current_user, person)
-        except ParticipantError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("The participant's personal data was erased.", "success")
-    return redirect(url_for("scheduling.participant", study_id=study.id,
-                            participant_id=person.id))
 
 
 def _parse_upload(study, stored_name: str):

@@ -1,4 +1,5 @@
-"""Participants: attributes, contact details by role, CSV import with preview, export, erase."""
+"""Participants: attributes, contact details by role, CSV import with preview, export,
+withdrawal (erasing their data)."""
 
 import io
 
@@ -172,7 +173,8 @@ def test_erase_removes_personal_data_and_frees_future_seats(client, make, login,
     db.session.commit()
     assert session.booked_count == 1
     login(owner)
-    assert client.post(f"/studies/{study.id}/participants/{person.id}/erase").status_code == 302
+    assert client.post(f"/studies/{study.id}/participants/{person.id}/withdraw",
+                       data={"retention": "delete", "confirm_name": "Dana"}).status_code == 302
     db.session.expire_all()
     person = db.session.get(Participant, person.id)
     assert person.erased_at and person.name == f"Erased participant {person.id}"
@@ -221,5 +223,5 @@ def test_participant_of_another_study_is_404(client, make, login):
     for url in (f"/studies/{study.id}/participants/{stranger.id}",
                 f"/studies/{study.id}/participants/{stranger.id}/edit"):
         assert client.get(url).status_code == 404
-    assert client.post(f"/studies/{study.id}/participants/{stranger.id}/erase"
+    assert client.post(f"/studies/{study.id}/participants/{stranger.id}/withdraw"
                        ).status_code == 404
