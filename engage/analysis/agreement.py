@@ -12,15 +12,21 @@ transcript:
 * a code every coder applied to a segment: the union of their spans;
 * a disagreement ruled "apply": the chosen coder's spans (all appliers' by default);
 * a disagreement ruled "do not apply": nothing.
+
+The result replaces the codings of record on the transcript only for the codes
+the pass is about (those its coders applied, or that have a ruling); codings of
+record with other codes are kept, unless the researcher chooses to replace all
+of them (``FinalizeScope``).
 """
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from coding.agreement import (
     AgreementReport,
@@ -33,6 +39,7 @@ from coding.anchoring import merge_intervals
 from coding.queries import to_csv
 from engage.access import study_role
 from engage.analysis.operations import CodingError
+from engage.audit import record
 from models import (
     Adjudication,
     AssignmentCoder,
@@ -218,8 +225,76 @@ def adjudicate(actor: User, assignment: CodingAssignment, segment: TranscriptSeg
     return ruling
 
 
-def finalize(actor: User, assignment: CodingAssignment) -> int:
-    """Write the adjudicated result as the study's codings for the transcript."""
+class FinalizeScope(enum.StrEnum):
+    """Which codings of record on the transcript the adjudicated result replaces."""
+
+    USED_CODES = "codes"  # only those with the codes the pass is about
+    ALL = "all"  # every one (any code)
+
+
+@dataclass
+class ScopePreview:
+    """What finalizing would replace and keep, to choose the scope knowingly."""
+
+    pass_codes: int  # codes the pass is about
+    replaced: int  # codings of record now with those codes
+    kept_codings: int  # codings of record with other codes (kept by default)
+    kept_codes: int  # ... and how many other codes they have
+
+    @property
+    def total(self) -> int:
+        return self.replaced + self.kept_codings
+
+
+@dataclass
+class Finalized:
+    scope: FinalizeScope
+    written: int  # adjudicated codings written
+    removed: int  # codings of record replaced
+    kept: int  # codings of record with other codes left as they were
+
+    def message(self) -> str:
+        written = f"{self.written} coding{' is' if self.written == 1 else 's are'}"
+        if self.scope is FinalizeScope.ALL:
+            return f"Adjudicated: {written} now the study's codings for this transcript."
+        kept = (f"{self.kept} coding of record with other codes was" if self.kept == 1 else
+                f"{self.kept} codings of record with other codes were")
+        return (f"Adjudicated: {written} now the study's codings for the codes in this pass; "
+                f"{kept} kept.")
+
+
+def pass_code_ids(assignment: CodingAssignment) -> set[int]:
+    """The codes the pass is about: applied by any of its coders, or ruled on."""
+    coder_ids = [c.user_id for c in assignment.coders]
+    used = db.session.scalars(select(Coding.code_id).distinct().where(
+        Coding.assignment_id == assignment.id, Coding.coder_id.in_(coder_ids)))
+    return set(used) | {a.code_id for a in assignment.adjudications}
+
+
+def _of_record(assignment: CodingAssignment):
+    return (Coding.assignment_id.is_(None), Coding.segment_id.in_(
+        select(TranscriptSegment.id).where(
+            TranscriptSegment.transcript_id == assignment.transcript_id)))
+
+
+def scope_preview(assignment: CodingAssignment) -> ScopePreview:
+    codes = pass_code_ids(assignment)
+    counts = dict(db.session.execute(select(Coding.code_id, func.count(Coding.id))
+                                     .where(*_of_record(assignment)).group_by(Coding.code_id))
+                  .all())
+    others = {code: n for code, n in counts.items() if code not in codes}
+    return ScopePreview(len(codes), sum(counts.values()) - sum(others.values()),
+                        sum(others.values()), len(others))
+
+
+def finalize(actor: User, assignment: CodingAssignment,
+             scope: FinalizeScope | str = FinalizeScope.USED_CODES) -> Finalized:
+    """Write the adjudicated result as the study's codings for the transcript.
+
+    It replaces the codings of record with the codes the pass is about, or with
+    ``FinalizeScope.ALL`` every coding of record on the transcript.
+    """
+    scope = FinalizeScope(scope)
     _require_open(assignment)
     report = build_report(assignment)
     if report.undecided:
@@ -235,9 +310,12 @@ def finalize(actor: User, assignment: CodingAssignment) -> int:
     segments = {s.id: s for s in db.session.scalars(select(TranscriptSegment).where(
         TranscriptSegment.transcript_id == assignment.transcript_id))}
 
-    db.session.execute(delete(Coding).where(
-        Coding.assignment_id.is_(None),
-        Coding.segment_id.in_(list(segments) or [-1])))
+    codes = sorted(pass_code_ids(assignment))
+    of_record = _of_record(assignment)
+    replaced = of_record if scope is FinalizeScope.ALL else (
+        *of_record, Coding.code_id.in_(codes or [-1]))
+    removed = db.session.execute(delete(Coding).where(*replaced)).rowcount
+    kept = db.session.scalar(select(func.count(Coding.id)).where(*of_record))
     written = 0
     for (segment_id, code_id), by_coder in sorted(grouped.items()):
         if len(by_coder) == len(coder_ids):
@@ -263,8 +341,12 @@ def finalize(actor: User, assignment: CodingAssignment) -> int:
             written += 1
     assignment.status = AssignmentStatus.ADJUDICATED
     assignment.closed_by_id, assignment.closed_at = actor.id, utcnow()
+    record("coding_assignment.finalize", actor, study_id=assignment.study_id,
+           target=("coding_assignment", assignment.id), transcript=assignment.transcript_id,
+           scope=scope.value, codes=codes, written=written, replaced=removed,
+           kept=kept)
     db.session.flush()
-    return written
+    return Finalized(scope, written, removed, kept)
 
 
 def report_csv(report: Report) -> str:

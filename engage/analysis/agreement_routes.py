@@ -12,12 +12,21 @@ from engage.analysis.agreement import (
     finalize,
     mark_done,
     report_csv,
+    scope_preview,
 )
 from engage.analysis.display import evidence_marks
-from engage.analysis.forms import AdjudicationForm
+from engage.analysis.forms import AdjudicationForm, FinalizeForm
 from engage.analysis.operations import CodingError
 from engage.forms import ConfirmForm, select_choices
-from models import Code, CodingAssignment, StudyRole, TranscriptSegment, User, db
+from models import (
+    AssignmentStatus,
+    Code,
+    CodingAssignment,
+    StudyRole,
+    TranscriptSegment,
+    User,
+    db,
+)
 
 
 def _assignment(study, assignment_id) -> CodingAssignment:
@@ -69,6 +78,7 @@ def assignment_cancel(study, assignment_id):
 def agreement(study, assignment_id):
     assignment = _assignment(study, assignment_id)
     report = build_report(assignment)
+    open_ = assignment.status is AssignmentStatus.OPEN
     forms = {}
     for d in report.disagreements:
         form = AdjudicationForm(formdata=None, segment=d.segment.id, code=d.code.id)
@@ -84,7 +94,9 @@ def agreement(study, assignment_id):
         forms[(d.segment.id, d.code.id)] = form
     return render_template("analysis/agreement.html", study=study, assignment=assignment,
                            report=report, forms=forms, highlight=_highlight,
-                           confirm=ConfirmForm(), names={str(u.id): u.name for u in report.coders})
+                           names={str(u.id): u.name for u in report.coders},
+                           finalize_form=FinalizeForm(formdata=None).describe(
+                               scope_preview(assignment)) if open_ else None)
 
 
 def _highlight(text: str, spans):
@@ -137,16 +149,16 @@ def adjudicate_disagreement(study, assignment_id):
 @study_view(StudyRole.RESEARCHER)
 def finalize_assignment(study, assignment_id):
     assignment = _assignment(study, assignment_id)
-    if not ConfirmForm().validate_on_submit():
+    form = FinalizeForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        written = finalize(current_user, assignment)
+        done = finalize(current_user, assignment, scope=form.scope.data)
     except CodingError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("analysis.agreement", study_id=study.id,
                                 assignment_id=assignment.id))
     db.session.commit()
-    flash(f"Adjudicated: {written} codings are now the study's codings for this transcript.",
-          "success")
+    flash(done.message(), "success")
     return _to_transcript(study, assignment)

@@ -4,6 +4,7 @@ from wtforms import (
     FloatField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -13,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from engage.analysis.agreement import FinalizeScope, ScopePreview
 from engage.analysis.operations import MAX_MEMO
 from engage.forms import select_choices
 
@@ -85,3 +87,27 @@ class SpeakerLinkForm(FlaskForm):
     speaker = SelectField("Speaker", validate_choice=False)
     participant = SelectField("Participant", coerce=int, default=0)
     submit = SubmitField("Link")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+class FinalizeForm(FlaskForm):
+    """Finalize a pass: which codings of record the adjudicated result replaces."""
+
+    scope = RadioField("What the adjudicated result replaces", default=FinalizeScope.USED_CODES,
+                       choices=select_choices((s.value, s.value) for s in FinalizeScope))
+
+    def describe(self, preview: ScopePreview) -> "FinalizeForm":
+        """Label the choices with what each would replace and keep."""
+        self.scope.choices = select_choices([
+            (FinalizeScope.USED_CODES,
+             f"Replace codings of record for the codes used in this pass "
+             f"({_count(preview.pass_codes, 'code')}); keep the others "
+             f"({_count(preview.kept_codings, 'coding')} of "
+             f"{_count(preview.kept_codes, 'other code')})"),
+            (FinalizeScope.ALL,
+             f"Replace all codings of record on this transcript "
+             f"({_count(preview.total, 'coding')} now)")])
+        return self
