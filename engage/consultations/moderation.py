@@ -19,7 +19,16 @@ from sqlalchemy import Select, func, or_, select
 
 from coding.form_letters import comment_weights as _weights
 from coding.redaction import LABELS, RedactedSpan, apply_spans, redact
-from models import Comment, CommentSource, CommentStatus, Consultation, User, db, utcnow
+from models import (
+    Comment,
+    CommentSource,
+    CommentStatus,
+    Consultation,
+    UnitRef,
+    User,
+    db,
+    utcnow,
+)
 
 
 class ModerationError(ValueError):
@@ -65,7 +74,9 @@ def detected_spans(comment: Comment) -> list[RedactedSpan]:
 
 
 def ensure_public_version(comment: Comment) -> None:
-    """Make the masked public version once; later calls keep what was reviewed."""
+    """Make the masked public version once; later calls keep what was reviewed.
+
+    Until now ``public_text`` computed this same version, so nothing coded on it moves."""
     if comment.public_body is None:
         _store_spans(comment, detected_spans(comment))
 
@@ -75,6 +86,16 @@ def public_text(comment: Comment) -> str:
     if comment.public_body is not None:
         return comment.public_body
     return apply_spans(comment.body, detected_spans(comment))
+
+
+def _public_text_changed(comment: Comment, old: str) -> None:
+    """Codings, suggestions and theme quotes point into the public text: after it changed
+    from ``old``, they follow their words or are flagged for a coder (``text_changed``)."""
+    from engage.analysis.anchoring import text_changed  # engage.analysis imports this module
+
+    new = public_text(comment)
+    if new != old and comment.id is not None:
+        text_changed(UnitRef("comment", comment.id), old, new)
 
 
 def masked(text: str | None) -> str | None:
@@ -126,6 +147,7 @@ def adjust_redactions(actor: User, comment: Comment, *, remove: Sequence[int] = 
     or start again from what detection finds. Replaces any hand edit."""
     if add_kind not in LABELS:
         raise ModerationError("Choose what kind of personal data this is.")
+    old = public_text(comment)
     # Before review the page shows what detection proposes, and ``remove`` counts in that list.
     reviewed = comment.public_body is not None and not redetect
     spans = spans_of(comment) if reviewed else detected_spans(comment)
@@ -139,6 +161,7 @@ def adjust_redactions(actor: User, comment: Comment, *, remove: Sequence[int] = 
             raise ModerationError(f"“{needle}” does not occur in the comment's original text.")
         spans += [RedactedSpan(a, b, add_kind, comment.body[a:b]) for a, b in found]
     _store_spans(comment, merge_spans(comment.body, spans))
+    _public_text_changed(comment, old)
     comment.moderated_by_id, comment.moderated_at = actor.id, utcnow()
     db.session.flush()
     return comment
@@ -161,7 +184,9 @@ def edit_public_text(actor: User, comment: Comment, text: str) -> Comment:
     text = text.strip()
     if not text:
         raise ModerationError("The public version cannot be empty; reject the comment instead.")
+    old = public_text(comment)
     comment.public_body = text
+    _public_text_changed(comment, old)
     comment.moderated_by_id, comment.moderated_at = actor.id, utcnow()
     db.session.flush()
     return comment
