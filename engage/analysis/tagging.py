@@ -8,19 +8,30 @@ one) and reconciles them with what is stored:
 * a (unit, code) that coders already decided, or that is already coded in
   the study's codings, is never suggested again;
 * everything else becomes a new pending suggestion.
+
+Each distinct text is tagged once per run (:class:`ProposalsByText`): a
+form-letter campaign of 800 identical comments costs one pass through the
+matchers and the classifier, and its proposals are stored on each comment.
+Texts are keyed exactly as they are, so evidence offsets are valid in every
+unit that reuses them; copies that differ by a space are tagged apart.
+
+A run re-tags every unit in scope, even ones whose text, patterns and model are
+unchanged since the last run: nothing records which texts a unit had, or which
+tagger it met, when it last got no suggestion, so there is nothing to skip on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
 from coding.learning import LearnedModel
-from coding.suggest import Suggester
+from coding.suggest import Proposal, Suggester
 from coding.tagger import PatternError, build_tagger
 from engage.analysis.units import Unit, study_units
 from engage.codebook.patterns import tagger_patterns
@@ -109,12 +120,40 @@ class TagCounts:
                 f"{self.refreshed} refreshed, {self.removed} withdrawn.")
 
 
+class ProposalsByText:
+    """The suggester's proposals for each distinct text, computed once per run.
+
+    ``expected`` holds every text the run will ask for, so a text's proposals are
+    dropped once its last unit has had them: memory follows the repeats still to
+    come, not the whole scope.
+    """
+
+    def __init__(self, suggester: Suggester, expected: Iterable[str]):
+        self.suggester = suggester
+        self.left = Counter(expected)
+        self.known: dict[str, list[Proposal]] = {}
+
+    def __call__(self, texts: Sequence[str]) -> list[list[Proposal]]:
+        new = [t for t in dict.fromkeys(texts) if t not in self.known]
+        if new:  # one batch through nlp.pipe and the classifier, as before
+            self.known.update(zip(new, self.suggester.propose(new), strict=True))
+        out = []
+        for text in texts:
+            out.append(self.known[text])
+            self.left[text] -= 1
+            if self.left[text] <= 0:
+                del self.left[text], self.known[text]
+        return out
+
+
 def tag_units(study_id: int, units: Sequence[Unit], tagger: StudySuggester, *,
-              job_id: int | None = None, counts: TagCounts | None = None) -> TagCounts:
+              job_id: int | None = None, counts: TagCounts | None = None,
+              proposals_by_text: ProposalsByText | None = None) -> TagCounts:
     counts = counts or TagCounts()
     if not units:
         return counts
-    proposals = tagger.suggester.propose([u.text for u in units])
+    texts = [u.text for u in units]
+    proposals = (proposals_by_text or ProposalsByText(tagger.suggester, texts))(texts)
     segment_ids = [u.ref.id for u in units if u.ref.kind == "segment"]
     comment_ids = [u.ref.id for u in units if u.ref.kind == "comment"]
 
@@ -179,11 +218,13 @@ def tag_units(study_id: int, units: Sequence[Unit], tagger: StudySuggester, *,
 def tag_scope(study: Study, units: Sequence[Unit], *, job_id: int | None = None,
               progress: Callable[[float, str], None] | None = None,
               start: float = 0, stop: float = 100) -> TagCounts:
-    """Tag ``units`` in batches, reporting progress between batches."""
+    """Tag ``units`` in batches, each distinct text once, reporting progress between batches."""
     tagger = study_suggester(study.id)
     counts = TagCounts()
+    by_text = ProposalsByText(tagger.suggester, (u.text for u in units))
     for i in range(0, len(units), BATCH):
-        tag_units(study.id, units[i:i + BATCH], tagger, job_id=job_id, counts=counts)
+        tag_units(study.id, units[i:i + BATCH], tagger, job_id=job_id, counts=counts,
+                  proposals_by_text=by_text)
         if progress is not None:
             done = min(len(units), i + BATCH)
             progress(start + (stop - start) * done / max(1, len(units)),
