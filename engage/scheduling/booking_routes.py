@@ -1,5 +1,6 @@
-"""Staff's side of bookings: booking a participant, cancelling, attendance; calendar files
-of a booking and the researcher's calendar feed."""
+"""Staff's side of bookings: booking a participant (recording their consent, or leaving it
+to the session), recording consent later, cancelling, attendance; calendar files of a
+booking and the researcher's calendar feed."""
 
 from __future__ import annotations
 
@@ -9,42 +10,103 @@ from flask_login import current_user
 from engage.access import get_in_study_or_404, study_view
 from engage.forms import ConfirmForm, select_choices
 from engage.scheduling import bp
-from engage.scheduling.bookings import set_attendance, staff_book, staff_cancel
+from engage.scheduling.bookings import (
+    bookable_participants,
+    consent_record,
+    record_consent,
+    set_attendance,
+    staff_book,
+    staff_cancel,
+)
+from engage.scheduling.consent import StaffConsent, consent_text_for
 from engage.scheduling.feeds import calendar_feed, feed_link
-from engage.scheduling.forms import AttendanceForm, StaffBookForm
+from engage.scheduling.forms import AttendanceForm, RecordConsentForm, StaffBookForm
 from engage.scheduling.messages import booking_ics, invitation_link
 from engage.scheduling.operations import SchedulingError
+from engage.scheduling.routes import field_error, viewer_zone
 from models import Attendance, Booking, Participant, StudyRole, StudySession, db
 
+# Pages show where each booking's consent stands, and the text to consent to.
+bp.add_app_template_global(consent_record, "booking_consent")
+bp.add_app_template_global(consent_text_for, "session_consent_text")
 
-@bp.post("/<int:study_id>/sessions/<int:session_id>/bookings")
+
+def _booking_in(item: StudySession, booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.session_id != item.id:
+        abort(404)
+    return booking
+
+
+def _consent_page(study, item, form, booking=None):
+    """The staff booking page, or the page recording a booking's consent (with its errors)."""
+    text = consent_text_for(item)
+    form.consent_text_id.data = text.id if text else None  # the version shown is agreed to
+    if booking is None:
+        form.participant.choices = select_choices(
+            (p.id, p.name) for p in bookable_participants(item))
+    return render_template("scheduling/staff_booking.html", study=study, item=item, form=form,
+                           booking=booking, text=text,
+                           zone=viewer_zone()), 400 if form.errors else 200
+
+
+def _given(form) -> dict:
+    """The consent the form records: the version shown, the name typed, the box."""
+    return {"consent_text_id": form.consent_text_id.data,
+            "consent_name": form.consent_name.data or "",
+            "consent_given": form.consent_given.data}
+
+
+def _saved(form, operation) -> bool:
+    """Run the one operation and commit; or roll back and show its refusal at its field."""
+    try:
+        operation()
+    except SchedulingError as error:
+        db.session.rollback()
+        field_error(form, error)
+        return False
+    db.session.commit()
+    return True
+
+
+@bp.route("/<int:study_id>/sessions/<int:session_id>/bookings", methods=["GET", "POST"])
 @study_view(StudyRole.RESEARCHER)
 def session_book(study, session_id):
     item = get_in_study_or_404(StudySession, session_id, study)
     form = StaffBookForm()
-    person = db.session.get(Participant, form.participant.data or 0) if (
-        form.validate_on_submit()) else None
-    if person is None or person.study_id != study.id:
-        flash("Choose a participant of this study.", "error")
-    else:
-        try:
-            staff_book(current_user, item, person)
-        except SchedulingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
+    if request.method == "GET":
+        person = db.session.get(Participant, request.args.get("participant", 0, type=int))
+        person = person if person and person.study_id == study.id else None
+        form.participant.data = person.id if person else None
+        form.consent_name.data = person.name if person else ""
+    elif form.validate_on_submit():
+        person = db.session.get(Participant, form.participant.data or 0)
+        if _saved(form, lambda: staff_book(current_user, item, person,
+                                           StaffConsent(form.consent.data), **_given(form))):
             flash(f"{person.name} is booked.", "success")
-    return redirect(url_for("scheduling.session", study_id=study.id, session_id=item.id))
+            return redirect(url_for("scheduling.session", study_id=study.id,
+                                    session_id=item.id))
+    return _consent_page(study, item, form)
+
+
+@bp.post("/<int:study_id>/sessions/<int:session_id>/bookings/<int:booking_id>/consent")
+@study_view(StudyRole.RESEARCHER)
+def booking_consent(study, session_id, booking_id):
+    item = get_in_study_or_404(StudySession, session_id, study)
+    booking = _booking_in(item, booking_id)
+    form = RecordConsentForm()
+    if form.validate_on_submit() and _saved(
+            form, lambda: record_consent(current_user, booking, **_given(form))):
+        flash(f"Consent of {booking.participant.name} recorded.", "success")
+        return redirect(url_for("scheduling.session", study_id=study.id, session_id=item.id))
+    return _consent_page(study, item, form, booking)
 
 
 @bp.post("/<int:study_id>/sessions/<int:session_id>/bookings/<int:booking_id>/cancel")
 @study_view(StudyRole.RESEARCHER)
 def booking_cancel(study, session_id, booking_id):
     item = get_in_study_or_404(StudySession, session_id, study)
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.session_id != item.id:
-        abort(404)
+    booking = _booking_in(item, booking_id)
     if ConfirmForm().validate_on_submit():
         try:
             staff_cancel(current_user, booking)

@@ -1,9 +1,10 @@
 """Bookings: a participant's through their link, anyone's through a public listening
-session's link, and staff's (booking, cancelling, attendance)."""
+session's link, and staff's (booking, recording consent, cancelling, attendance)."""
 
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -11,7 +12,12 @@ from sqlalchemy import func, select
 from engage.audit import record
 from engage.i18n import LANGUAGES, translate
 from engage.scheduling import tokens
-from engage.scheduling.consent import check_consent, latest_consent
+from engage.scheduling.consent import (
+    StaffConsent,
+    check_consent,
+    consent_text_for,
+    latest_consent,
+)
 from engage.scheduling.messages import external_url, invitation_max_age_s, notify
 from engage.scheduling.operations import OPEN, BookingError, SchedulingError
 from engage.scheduling.seats import release_seat, seat_participant
@@ -171,20 +177,76 @@ def register_public(session: StudySession, *, name: str, email: str, language: s
 
 # Staff actions on bookings
 
-def staff_book(actor: User, session: StudySession, participant: Participant) -> Booking:
-    if participant.study_id != session.study_id or participant.erased_at:
+# A staff booking whose consent is to be collected at the session: nothing recorded yet.
+NO_CONSENT = {"consent_text_id": None, "consent_name": "", "consented_at": None}
+
+
+def _consent_on_behalf(session: StudySession, consent_text_id: int | None, consent_name: str,
+                       consent_given: bool) -> dict:
+    """The consent a researcher records for a participant, checked like the participant's own."""
+    expected = consent_text_for(session)
+    check_consent(expected, consent_text_id, consent_name, consent_given, "en", on_behalf=True)
+    return {"consent_text_id": expected.id, "consent_name": consent_name.strip(),
+            "consented_at": utcnow()}
+
+
+def bookable_participants(session: StudySession) -> list[Participant]:
+    """The study's participants a researcher may book into the session (not booked in it)."""
+    booked = {b.participant_id for b in session.active_bookings}
+    return [p for p in db.session.scalars(select(Participant).where(
+        Participant.study_id == session.study_id, Participant.erased_at.is_(None))
+        .order_by(Participant.name)) if p.id not in booked]
+
+
+def staff_book(actor: User, session: StudySession, participant: Participant | None,
+               consent: StaffConsent | None, *, consent_text_id: int | None = None,
+               consent_name: str = "", consent_given: bool = False) -> Booking:
+    """Book a participant on their behalf (after a phone call, say).
+
+    ``consent`` says how their consent stands: ``AGREED``, they agreed to the session's
+    consent text and the researcher records it now (their name as they gave it, the box
+    checked); ``AT_SESSION``, it is collected at the session and stays outstanding.
+    """
+    if participant is None or participant.study_id != session.study_id or participant.erased_at:
         raise SchedulingError("Choose a participant of this study.", "participant")
     if db.session.scalar(select(Booking.id).where(
             Booking.session_id == session.id, Booking.participant_id == participant.id,
             Booking.status == BookingStatus.BOOKED)):
         raise SchedulingError(f"{participant.name} is already booked.", "participant")
+    if consent is None:
+        raise SchedulingError("Choose whether you record the participant's consent now or it "
+                              "is collected at the session.", "consent")
+    fields = NO_CONSENT if consent is StaffConsent.AT_SESSION else _consent_on_behalf(
+        session, consent_text_id, consent_name, consent_given)
     try:
-        booking = seat_participant(session, participant, booked_by_id=actor.id)
+        booking = seat_participant(session, participant, booked_by_id=actor.id, **fields)
     except BookingError as error:
         raise SchedulingError("The session is full or cancelled.", "participant") from error
     notify(MessageKind.CONFIRMATION, booking)
     record("booking.create", actor, study_id=session.study_id, target=("booking", booking.id),
-           participant=participant.id, via="staff")
+           participant=participant.id, via="staff", consent=consent.value,
+           consent_text=fields["consent_text_id"])
+    return booking
+
+
+def record_consent(actor: User, booking: Booking, *, consent_text_id: int | None,
+                   consent_name: str, consent_given: bool) -> Booking:
+    """Record the consent a participant gave later (at the session, by phone) on a booking
+    whose consent is outstanding. The researcher who records it becomes ``booked_by``, the
+    one named with the consent; the audit event keeps who booked before."""
+    if booking.status is not BookingStatus.BOOKED:
+        raise SchedulingError("This booking is cancelled.", "consent_given")
+    if booking.consented_at is not None:
+        raise SchedulingError("Consent is already recorded for this booking.", "consent_given")
+    fields = _consent_on_behalf(booking.session, consent_text_id, consent_name, consent_given)
+    booked_by_before = booking.booked_by_id
+    for name, value in fields.items():
+        setattr(booking, name, value)
+    booking.booked_by_id = actor.id
+    db.session.flush()
+    record("booking.consent", actor, study_id=booking.session.study_id,
+           target=("booking", booking.id), participant=booking.participant_id, via="staff",
+           consent_text=fields["consent_text_id"], booked_by_before=booked_by_before)
     return booking
 
 
@@ -224,3 +286,19 @@ def participant_history(participant: Participant) -> list[Booking]:
                                    .where(Booking.participant_id == participant.id)
                                    .order_by(StudySession.starts_at.desc())))
 
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """Where a booking's consent stands, as the pages show it."""
+
+    state: str  # "participant" (their own link), "staff" (a researcher recorded it), "outstanding"
+    recorded_by: str = ""  # the researcher, for "staff"
+
+
+def consent_record(booking: Booking) -> ConsentRecord:
+    if booking.consented_at is None:
+        return ConsentRecord("outstanding")
+    if booking.booked_by_id is None:
+        return ConsentRecord("participant")
+    researcher = db.session.get(User, booking.booked_by_id)
+    return ConsentRecord("staff", researcher.name if researcher else "a researcher")

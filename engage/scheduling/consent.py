@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import func, select
 
 from engage.audit import record
 from engage.i18n import translate
 from engage.scheduling.operations import BookingError, SchedulingError
-from models import ConsentText, Study, User, db
+from models import ConsentText, Study, StudySession, User, db
 
 # The text new studies start from (researchers edit it on the consent page).
 DEFAULT_CONSENT_TITLE = "Consent to take part"
@@ -36,9 +38,28 @@ que usted dijo.
 """
 
 
+class StaffConsent(StrEnum):
+    """How a researcher booking a participant says their consent stands."""
+
+    AGREED = "agreed"
+    AT_SESSION = "at_session"
+
+    @property
+    def label(self) -> str:
+        return {StaffConsent.AGREED: "Record the participant's consent now",
+                StaffConsent.AT_SESSION: "Consent to be collected at the session"}[self]
+
+
 def latest_consent(study: Study) -> ConsentText | None:
     return db.session.scalar(select(ConsentText).where(ConsentText.study_id == study.id)
                              .order_by(ConsentText.version.desc()).limit(1))
+
+
+def consent_text_for(session: StudySession) -> ConsentText | None:
+    """The text a participant of this session consents to: its offer's, else the study's latest."""
+    if session.offer is not None:
+        return session.offer.consent_text
+    return latest_consent(db.session.get(Study, session.study_id))
 
 
 def add_consent_text(actor: User | None, study: Study, title: str, body: str,
@@ -58,14 +79,24 @@ def add_consent_text(actor: User | None, study: Study, title: str, body: str,
 
 
 def check_consent(expected: ConsentText | None, consent_text_id: int | None,
-                  consent_name: str, consent_given: bool, lang: str) -> None:
-    """Refuse a booking without consent, or with consent to another version of the text."""
+                  consent_name: str, consent_given: bool, lang: str, *,
+                  on_behalf: bool = False) -> None:
+    """Refuse a booking without consent, or with consent to another version of the text.
+
+    ``on_behalf``: a researcher records the consent the participant gave them (by phone,
+    in person), so the refusals speak to the researcher.
+    """
+    if expected is None and on_behalf:
+        raise BookingError("This study has no consent text yet: save one on the consent page "
+                           "first.", "consent", "consent_given")
     if expected is None or consent_text_id != expected.id:
         raise BookingError("The consent text changed. Read it again below.", "consent",
                            "consent_name")
     if not consent_name.strip():
-        raise BookingError(translate(lang, "Type your name to give consent."), "consent",
+        raise BookingError("Type the participant's name as they gave it." if on_behalf else
+                           translate(lang, "Type your name to give consent."), "consent",
                            "consent_name")
     if not consent_given:
-        raise BookingError(translate(lang, "Check the box to give consent."), "consent",
+        raise BookingError("Check the box to confirm that the participant agreed." if on_behalf
+                           else translate(lang, "Check the box to give consent."), "consent",
                            "consent_given")

@@ -31,6 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from engage.forms import enum_choices, select_choices
 from engage.i18n import LANGUAGES
+from engage.scheduling.consent import StaffConsent
 from engage.scheduling.withdrawal import Retention
 from models import Attendance, AttributeKind, SessionKind, SessionStatus
 
@@ -158,8 +159,21 @@ class AttendanceForm(FlaskForm):
     submit = SubmitField("Mark attendance")
 
 
-class StaffBookForm(FlaskForm):
+class RecordConsentForm(FlaskForm):
+    """Consent a participant gave a researcher (by phone, in person), recorded for them."""
+
+    consent_text_id = HiddenField(filters=[_int_or_none])
+    consent_given = BooleanField("The participant agreed to this consent text")
+    consent_name = StringField("The participant's name, as they gave it",
+                               validators=[Length(max=200)])
+    submit = SubmitField("Record consent")
+
+
+class StaffBookForm(RecordConsentForm):
     participant = SelectField("Participant", coerce=_int_or_none, validate_choice=False)
+    consent = RadioField("Their consent", choices=enum_choices(StaffConsent), validators=[
+        InputRequired("Choose whether you record the participant's consent now or it is "
+                      "collected at the session.")])
     submit = SubmitField("Book participant")
 
 

@@ -230,7 +230,8 @@ def test_attendance_in_bulk_and_recordings_linked(client, team, login, db, make)
     session = db.session.scalar(select(StudySession))
     for person in people:
         assert client.post(f"/studies/{study.id}/sessions/{session.id}/bookings",
-                           data={"participant": person.id}).status_code == 302
+                           data={"participant": person.id,
+                                 "consent": "at_session"}).status_code == 302
     full = db.session.get(StudySession, session.id)
     assert full.booked_count == 3
     ids = [b.id for b in full.bookings]
@@ -262,6 +263,7 @@ def test_attendance_in_bulk_and_recordings_linked(client, team, login, db, make)
 
 def test_engagement_counts_sessions_by_group_and_status(team, make, db):
     from engage.scheduling.bookings import staff_book
+    from engage.scheduling.consent import StaffConsent
     from engage.scheduling.sessions import engagement_summary
 
     owner, study, _ = team
@@ -270,7 +272,7 @@ def test_engagement_counts_sessions_by_group_and_status(team, make, db):
     make.participant(study, "Luis", stakeholder_group_id=plans.id)
     offer = make.offer(study, actor=owner, starts_in=(timedelta(days=2), timedelta(days=3)))
     for session in offer.sessions:
-        staff_book(owner, session, dana)
+        staff_book(owner, session, dana, StaffConsent.AT_SESSION)
     offer.sessions[0].status = SessionStatus.CONFIRMED
     offer.sessions[0].bookings[0].attendance = Attendance.ATTENDED
     db.session.commit()
