@@ -275,6 +275,11 @@ class Booking(TimestampMixin, db.Model):
         ForeignKey("consent_text.id", ondelete="SET NULL"))
     consent_name: Mapped[str] = mapped_column(String(200), default="")
     consented_at: Mapped[datetime | None]
+    # Consent a researcher recorded on the participant's behalf (by phone, at the session),
+    # and who: kept apart from who booked, which may be someone else.
+    consent_on_behalf: Mapped[bool] = mapped_column(default=False)
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"))
     # Per-participant changes (cancel, rebook) add to the session's SEQUENCE.
     sequence: Mapped[int] = mapped_column(default=0)
     reminder_sent_at: Mapped[datetime | None]

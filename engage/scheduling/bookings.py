@@ -88,7 +88,9 @@ def book(invitation: Invitation, session_id: int | None, *, consent_name: str = 
                    "consented_at": utcnow()}
     else:
         consent = {"consent_text_id": current.consent_text_id,
-                   "consent_name": current.consent_name, "consented_at": current.consented_at}
+                   "consent_name": current.consent_name, "consented_at": current.consented_at,
+                   "consent_on_behalf": current.consent_on_behalf,
+                   "consent_recorded_by_id": current.consent_recorded_by_id}
     booking = seat_participant(session, participant, invitation=invitation, booked_by_id=None,
                                **consent)
     if accessibility_needs is not None and accessibility_needs.strip():
@@ -181,13 +183,14 @@ def register_public(session: StudySession, *, name: str, email: str, language: s
 NO_CONSENT = {"consent_text_id": None, "consent_name": "", "consented_at": None}
 
 
-def _consent_on_behalf(session: StudySession, consent_text_id: int | None, consent_name: str,
-                       consent_given: bool) -> dict:
+def _consent_on_behalf(actor: User, session: StudySession, consent_text_id: int | None,
+                       consent_name: str, consent_given: bool) -> dict:
     """The consent a researcher records for a participant, checked like the participant's own."""
     expected = consent_text_for(session)
     check_consent(expected, consent_text_id, consent_name, consent_given, "en", on_behalf=True)
     return {"consent_text_id": expected.id, "consent_name": consent_name.strip(),
-            "consented_at": utcnow()}
+            "consented_at": utcnow(), "consent_on_behalf": True,
+            "consent_recorded_by_id": actor.id}
 
 
 def bookable_participants(session: StudySession) -> list[Participant]:
@@ -217,7 +220,7 @@ def staff_book(actor: User, session: StudySession, participant: Participant | No
         raise SchedulingError("Choose whether you record the participant's consent now or it "
                               "is collected at the session.", "consent")
     fields = NO_CONSENT if consent is StaffConsent.AT_SESSION else _consent_on_behalf(
-        session, consent_text_id, consent_name, consent_given)
+        actor, session, consent_text_id, consent_name, consent_given)
     try:
         booking = seat_participant(session, participant, booked_by_id=actor.id, **fields)
     except BookingError as error:
@@ -232,21 +235,19 @@ def staff_book(actor: User, session: StudySession, participant: Participant | No
 def record_consent(actor: User, booking: Booking, *, consent_text_id: int | None,
                    consent_name: str, consent_given: bool) -> Booking:
     """Record the consent a participant gave later (at the session, by phone) on a booking
-    whose consent is outstanding. The researcher who records it becomes ``booked_by``, the
-    one named with the consent; the audit event keeps who booked before."""
+    whose consent is outstanding; the booking names the researcher who recorded it."""
     if booking.status is not BookingStatus.BOOKED:
         raise SchedulingError("This booking is cancelled.", "consent_given")
     if booking.consented_at is not None:
         raise SchedulingError("Consent is already recorded for this booking.", "consent_given")
-    fields = _consent_on_behalf(booking.session, consent_text_id, consent_name, consent_given)
-    booked_by_before = booking.booked_by_id
+    fields = _consent_on_behalf(actor, booking.session, consent_text_id, consent_name,
+                                consent_given)
     for name, value in fields.items():
         setattr(booking, name, value)
-    booking.booked_by_id = actor.id
     db.session.flush()
     record("booking.consent", actor, study_id=booking.session.study_id,
            target=("booking", booking.id), participant=booking.participant_id, via="staff",
-           consent_text=fields["consent_text_id"], booked_by_before=booked_by_before)
+           consent_text=fields["consent_text_id"])
     return booking
 
 
@@ -298,7 +299,7 @@ class ConsentRecord:
 def consent_record(booking: Booking) -> ConsentRecord:
     if booking.consented_at is None:
         return ConsentRecord("outstanding")
-    if booking.booked_by_id is None:
+    if not booking.consent_on_behalf:
         return ConsentRecord("participant")
-    researcher = db.session.get(User, booking.booked_by_id)
-    return ConsentRecord("staff", researcher.name if researcher else "a researcher")
+    researcher = db.session.get(User, booking.consent_recorded_by_id or 0)
+    return ConsentRecord("staff", researcher.name if researcher else "a former member")

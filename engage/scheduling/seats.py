@@ -74,6 +74,7 @@ def seat_participant(session: StudySession, participant: Participant, **fields) 
     booking.status = BookingStatus.BOOKED
     booking.attendance = None
     booking.cancelled_at = booking.reminder_sent_at = None
+    booking.consent_on_behalf, booking.consent_recorded_by_id = False, None
     for name, value in fields.items():
         setattr(booking, name, value)
     db.session.flush()

@@ -103,7 +103,8 @@ def test_staff_booking_with_agreement_records_text_name_time_and_who(client, wor
     assert booking.participant_id == world["dana"].id
     assert booking.consent_text_id == text.id and booking.consent_name == "Dana W."
     assert booking.consented_at is not None
-    assert booking.booked_by_id == world["owner"].id
+    assert booking.booked_by_id == booking.consent_recorded_by_id == world["owner"].id
+    assert booking.consent_on_behalf
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "booking.create"))
     assert event.actor_id == world["owner"].id
     assert event.detail["consent"] == "agreed" and event.detail["consent_text"] == text.id
@@ -177,11 +178,11 @@ def test_consent_recorded_later_is_audited_and_named(client, world, login, db):
     (recorded,) = _bookings(db)
     assert recorded.consent_text_id == text_id and recorded.consent_name == "Dana Whitfield"
     assert recorded.consented_at is not None
-    assert recorded.booked_by_id == world["colleague"].id  # who recorded the consent
+    assert recorded.consent_on_behalf and recorded.consent_recorded_by_id == world["colleague"].id
+    assert recorded.booked_by_id == world["owner"].id  # who booked stays who booked
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "booking.consent"))
     assert event.actor_id == world["colleague"].id and event.target_id == booking.id
     assert event.detail["consent_text"] == text_id
-    assert event.detail["booked_by_before"] == world["owner"].id
     page = _session_page(client, world)
     assert "recorded by Morgan Colleague (staff)" in page and "Outstanding" not in page
     again = client.post(_consent_url(world, booking), data={
