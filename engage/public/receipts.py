@@ -29,6 +29,7 @@ def queue_receipt(comment: Comment, consultation: Consultation) -> Job | None:
     """Record the receipt job when there is an address and a mail server; else nothing."""
     if not comment.email or not mail_configured():
         return None
+    db.session.flush()  # the job names the comment by its id
     return enqueue(JOB_KIND, actor=None, study_id=consultation.study_id,
                    target=("comment", comment.id))
 

@@ -22,7 +22,7 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engage.consultations import drafts
@@ -42,18 +42,24 @@ from engage.public.operations import (
     AttachmentRefused,
     RejectionReason,
     Submission,
+    add_comment,
+    check_submission,
+    count_rejection,
     discard_attachment,
     form_token,
+    new_comment,
     published_comments_query,
-    receive_comment,
-    record_rejection,
+    write_turn,
 )
 from models import Consultation, db
 from models.consultation import ConsultationPhase
 
+# Built once: SQLAlchemy then reuses its cache key instead of deriving it per request.
+_BY_SLUG = select(Consultation).where(Consultation.slug == bindparam("slug"))
+
 
 def _consultation_or_404(slug: str) -> Consultation:
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
+    consultation = db.session.scalar(_BY_SLUG, {"slug": slug})
     if consultation is None:
         abort(404)
     return consultation
@@ -151,24 +157,28 @@ def comment(slug: str):
             author_name=form.author_name.data or "", organization=form.organization.data or "",
             email=form.email.data or "")
         try:
-            received = receive_comment(c, submission, file=form.attachment.data,
-                                       honeypot=form.website.data, token=form.started.data)
+            check_submission(c, submission, file=form.attachment.data,
+                             honeypot=form.website.data, token=form.started.data)
         except AttachmentRefused as refused:
-            db.session.commit()  # the counted refusal
+            count_rejection(c, RejectionReason.BAD_ATTACHMENT)
             form.attachment.errors.append(refused.message(lang, limit))
         else:
+            received = new_comment(c, submission)
+            # Taken now: the commit expires the comment and the consultation, and reading
+            # them after it loaded both again (two of a submission's four statements).
+            receipt = {"slug": slug, "tracking": received.tracking_number,
+                       "at": received.created_at.isoformat(), "email": bool(received.email)}
             try:
-                db.session.commit()
+                with write_turn():
+                    add_comment(received, c)
+                    db.session.commit()
             except BaseException:
                 discard_attachment(received)
                 raise
-            session["receipt"] = {"slug": c.slug, "tracking": received.tracking_number,
-                                  "at": received.created_at.isoformat(),
-                                  "email": bool(received.email)}
+            session["receipt"] = receipt
             return redirect(url_for("public.receipt", slug=slug, lang=lang), code=303)
     elif len(form.body.data or "") > c.max_comment_length:
-        record_rejection(c, RejectionReason.TOO_LONG)
-        db.session.commit()
+        count_rejection(c, RejectionReason.TOO_LONG)
     if getattr(form, "csrf_token", None) is not None and form.csrf_token.errors:
         form.csrf_token.errors = [translate(
             lang, "This form had expired, so nothing was sent. Your text is still here: "
@@ -182,8 +192,7 @@ def comment(slug: str):
 def _refuse(reason: str, status: int, title: str):
     """Count the refusal and say why, giving the commenter their text back."""
     c = g.consultation
-    record_rejection(c, reason)
-    db.session.commit()
+    count_rejection(c, reason)
     text = ""
     if reason != RejectionReason.TOO_LARGE:
         request.max_content_length = current_app.config["INTAKE_MAX_REQUEST_BYTES"]
