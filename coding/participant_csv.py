@@ -38,12 +38,13 @@ class AttributeSpec:
     kind: str  # text, number, date, yes_no
 
 
-@dataclass(frozen=True)
-class ParticipantRow:
-    row: int
+@dataclass(frozen=True, kw_only=True)
+class ParticipantDetails:
+    """What is recorded about a participant, less the stakeholder group: a CSV row names
+    the group (``ParticipantRow``), a form picks it by id (``engage``'s ``ParticipantData``)."""
+
     name: str
     organization: str = ""
-    stakeholder_group: str = ""  # the group's name as the study spells it, or ""
     region: str = ""
     county: str = ""
     email: str = ""
@@ -52,6 +53,12 @@ class ParticipantRow:
     accessibility_needs: str = ""
     notes: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParticipantRow(ParticipantDetails):
+    row: int
+    stakeholder_group: str = ""  # the group's name as the study spells it, or ""
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,16 @@ Operations flush; the request commits once. Each records itself in the audit log
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
-from coding.participant_csv import AttributeSpec, ParticipantCSV, write_participants_csv
+from coding.participant_csv import (
+    AttributeSpec,
+    ParticipantCSV,
+    ParticipantDetails,
+    write_participants_csv,
+)
 from engage.audit import record
 from engage.i18n import LANGUAGES
 from models import (
@@ -38,19 +42,9 @@ class ParticipantError(ValueError):
         self.field = field
 
 
-@dataclass
-class ParticipantData:
-    name: str
-    organization: str = ""
+@dataclass(frozen=True, kw_only=True)
+class ParticipantData(ParticipantDetails):
     stakeholder_group_id: int | None = None
-    region: str = ""
-    county: str = ""
-    email: str = ""
-    phone: str = ""
-    preferred_language: str = "en"
-    accessibility_needs: str = ""
-    notes: str = ""
-    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 def attribute_definitions(study: Study) -> list[AttributeDefinition]:
@@ -90,10 +84,10 @@ def _check(study: Study, data: ParticipantData, participant: Participant | None 
                                    "email")
 
 
-def _apply(participant: Participant, data: ParticipantData) -> None:
+def _apply(participant: Participant, data: ParticipantDetails, group_id: int | None) -> None:
     participant.name = data.name.strip()
     participant.organization = data.organization.strip()
-    participant.stakeholder_group_id = data.stakeholder_group_id
+    participant.stakeholder_group_id = group_id
     participant.region, participant.county = data.region.strip(), data.county.strip()
     participant.email, participant.phone = data.email.strip(), data.phone.strip()
     participant.preferred_language = data.preferred_language
@@ -105,7 +99,7 @@ def _apply(participant: Participant, data: ParticipantData) -> None:
 def create_participant(actor: User, study: Study, data: ParticipantData) -> Participant:
     _check(study, data)
     participant = Participant(study_id=study.id)
-    _apply(participant, data)
+    _apply(participant, data, data.stakeholder_group_id)
     db.session.add(participant)
     db.session.flush()
     record("participant.create", actor, study_id=study.id,
@@ -117,7 +111,7 @@ def update_participant(actor: User, participant: Participant, data: ParticipantD
     if participant.erased_at:
         raise ParticipantError("This participant's data was erased; it cannot be edited.")
     _check(db.session.get(Study, participant.study_id), data, participant)
-    _apply(participant, data)
+    _apply(participant, data, data.stakeholder_group_id)
     db.session.flush()
     record("participant.update", actor, study_id=participant.study_id,
            target=("participant", participant.id))
@@ -138,13 +132,8 @@ def import_participants(actor: User, study: Study, parsed: ParticipantCSV,
                                "participant of this study; nothing was imported.")
     created = []
     for row in parsed.rows:
-        participant = Participant(
-            study_id=study.id, name=row.name, organization=row.organization,
-            stakeholder_group_id=groups.get(row.stakeholder_group), region=row.region,
-            county=row.county, email=row.email, phone=row.phone,
-            preferred_language=row.preferred_language,
-            accessibility_needs=row.accessibility_needs, notes=row.notes,
-            attributes=dict(row.attributes))
+        participant = Participant(study_id=study.id)
+        _apply(participant, row, groups.get(row.stakeholder_group))
         db.session.add(participant)
         created.append(participant)
     db.session.flush()
