@@ -17,7 +17,7 @@ from engage.analysis.agreement import (
 from engage.analysis.display import evidence_marks
 from engage.analysis.forms import AdjudicationForm, FinalizeForm
 from engage.analysis.operations import CodingError
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from models import (
     AssignmentStatus,
     Code,
@@ -45,14 +45,9 @@ def assignment_done(study, assignment_id):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     done = request.form.get("done", "1") == "1"
-    try:
-        mark_done(current_user, assignment, done)
-    except CodingError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Marked as done; the researcher can compare the passes." if done
-              else "Marked as not done yet.", "success")
+    perform(lambda: mark_done(current_user, assignment, done),
+            "Marked as done; the researcher can compare the passes." if done
+            else "Marked as not done yet.", errors=CodingError)
     return _to_transcript(study, assignment)
 
 
@@ -62,14 +57,9 @@ def assignment_cancel(study, assignment_id):
     assignment = _assignment(study, assignment_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        cancel_assignment(current_user, assignment)
-    except CodingError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Independent coding cancelled; the coders' passes are kept for the record.",
-              "success")
+    perform(lambda: cancel_assignment(current_user, assignment),
+            "Independent coding cancelled; the coders' passes are kept for the record.",
+            errors=CodingError)
     return _to_transcript(study, assignment)
 
 
@@ -134,14 +124,10 @@ def adjudicate_disagreement(study, assignment_id):
     elif ruling not in ("apply", "reject"):
         flash("Choose a ruling.", "error")
         return redirect(back + "#disagreements")
-    try:
-        adjudicate(current_user, assignment, segment, code, apply=ruling != "reject",
-                   from_coder=from_coder, note=form.note.data or "")
-    except CodingError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Ruling saved.", "success")
+    perform(lambda: adjudicate(current_user, assignment, segment, code,
+                               apply=ruling != "reject", from_coder=from_coder,
+                               note=form.note.data or ""),
+            "Ruling saved.", errors=CodingError)
     return redirect(back + f"#d-{segment.id}-{code.id}")
 
 

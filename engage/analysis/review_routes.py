@@ -11,7 +11,7 @@ from engage.analysis.operations import CodingError
 from engage.analysis.review import ORDERS, QueueFilter, decide, queue_filters_choices, queue_item
 from engage.analysis.units import load_unit
 from engage.codebook.tree import code_choices
-from engage.forms import select_choices
+from engage.forms import perform, select_choices
 from models import Code, Decision, Suggestion, TranscriptSegment, db
 
 ACTIONS = {"accept": Decision.ACCEPT, "reject": Decision.REJECT, "change": Decision.CHANGE}
@@ -86,21 +86,19 @@ def decide_suggestion(study, suggestion_id):
     else:
         code = get_in_study_or_404(Code, form.code.data, study) if action is Decision.CHANGE \
             else None
-        try:
-            record = decide(current_user, study, suggestion, action, code)
-        except CodingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            verb = {Decision.ACCEPT: "Accepted", Decision.REJECT: "Rejected",
-                    Decision.CHANGE: "Coded instead with"}[record.decision]
-            name = db.session.get(Code, record.code_id).name if record.code_id else \
-                suggestion.code.name
-            flash(f"{verb} “{name}”.", "success")
+        perform(lambda: decide(current_user, study, suggestion, action, code),
+                lambda record: _decided(record, suggestion), errors=CodingError)
     if back == "unit":
         from engage.analysis.routes import _unit_url
 
         return redirect(_unit_url(study, suggestion.unit_ref))
     args = {k[2:]: v for k, v in queue_args.items()}
     return redirect(url_for("analysis.review", study_id=study.id, **args) + "#suggestion")
+
+
+def _decided(record, suggestion) -> str:
+    verb = {Decision.ACCEPT: "Accepted", Decision.REJECT: "Rejected",
+            Decision.CHANGE: "Coded instead with"}[record.decision]
+    name = db.session.get(Code, record.code_id).name if record.code_id else \
+        suggestion.code.name
+    return f"{verb} “{name}”."

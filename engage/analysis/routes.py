@@ -30,7 +30,7 @@ from engage.analysis.operations import (
 from engage.analysis.tagging import TaggingError, start_tagging
 from engage.analysis.units import load_unit, transcript_units
 from engage.codebook.tree import code_choices, study_codes
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from engage.pagination import paginate
 from models import (
     AssignmentStatus,
@@ -228,14 +228,10 @@ def speakers(study, transcript_id):
     if form.validate_on_submit():
         participant = (get_in_study_or_404(Participant, form.participant.data, study)
                        if form.participant.data else None)
-        try:
-            link_speaker(current_user, transcript, form.speaker.data or "", participant)
-        except CodingError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Speaker link saved: their segments now count for that participant's "
-                  "stakeholder group.", "success")
+        perform(lambda: link_speaker(current_user, transcript, form.speaker.data or "",
+                                     participant),
+                "Speaker link saved: their segments now count for that participant's "
+                "stakeholder group.", errors=CodingError)
     else:
         flash("Choose a speaker and a participant.", "error")
     return redirect(url_for("analysis.transcript", study_id=study.id,
@@ -485,13 +481,8 @@ def create_memo(study):
     if not form.validate_on_submit():
         flash("The memo was not saved: it needs some text.", "error")
         return redirect(back)
-    try:
-        add_memo(current_user, study, form.body.data, **options)
-    except CodingError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Memo saved.", "success")
+    perform(lambda: add_memo(current_user, study, form.body.data, **options), "Memo saved.",
+            errors=CodingError)
     return redirect(back)
 
 
@@ -532,13 +523,8 @@ def edit_memo(study, memo_id):
     memo = _memo(study, memo_id)
     form = MemoForm()
     if form.validate_on_submit():
-        try:
-            update_memo(current_user, study, memo, form.body.data)
-        except CodingError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Memo saved.", "success")
+        perform(lambda: update_memo(current_user, study, memo, form.body.data), "Memo saved.",
+                errors=CodingError)
     else:
         flash("A memo needs some text; delete it instead.", "error")
     back = request.form.get("back")
@@ -551,13 +537,8 @@ def remove_memo(study, memo_id):
     memo = _memo(study, memo_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        delete_memo(current_user, study, memo)
-    except CodingError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Memo deleted.", "success")
+    perform(lambda: delete_memo(current_user, study, memo), "Memo deleted.",
+            errors=CodingError)
     back = request.form.get("back")
     return redirect(back if _safe(back) else url_for("analysis.memos", study_id=study.id))
 
@@ -579,16 +560,11 @@ def assign(study, transcript_id):
         from engage.analysis.agreement import create_assignment
 
         coders = [db.session.get(User, i) for i in form.coders.data]
-        try:
-            create_assignment(current_user, study, transcript, [c for c in coders if c],
-                              blind=form.blind.data)
-        except CodingError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Independent coding started. Each coder now codes this transcript on their "
-                  "own" + (", seeing only their own codings." if form.blind.data else "."),
-                  "success")
+        perform(lambda: create_assignment(current_user, study, transcript,
+                                          [c for c in coders if c], blind=form.blind.data),
+                "Independent coding started. Each coder now codes this transcript on their "
+                "own" + (", seeing only their own codings." if form.blind.data else "."),
+                errors=CodingError)
     else:
         flash("Choose at least two coders.", "error")
     return redirect(url_for("analysis.transcript", study_id=study.id,

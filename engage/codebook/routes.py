@@ -32,7 +32,7 @@ from engage.codebook.patterns import (
 )
 from engage.codebook.patterns import add_pattern as add_pattern_op
 from engage.codebook.tree import code_choices, code_tree, coding_counts, descendant_ids, history
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from models import Code, CodePatternRule, Memo, StudyRole, db
 
 
@@ -125,13 +125,7 @@ def edit(study, code_id):
 
 
 def _act(study, code, operation, success: str, to_index: bool = False):
-    try:
-        result = operation()
-    except CodebookError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(success.format(result=result), "success")
+    perform(operation, lambda result: success.format(result=result), errors=CodebookError)
     if to_index:
         return redirect(url_for("codebook.index", study_id=study.id) + f"#code-{code.id}")
     return _to_code(study, code)
@@ -170,16 +164,13 @@ def merge(study, code_id):
         flash("Choose the code to merge into.", "error")
         return _to_code(study, code)
     target = get_in_study_or_404(Code, form.target.data, study)
-    try:
-        counts = merge_codes(current_user, code, target)
-    except CodebookError as error:
-        flash(str(error), "error")
-        return _to_code(study, code)
-    db.session.commit()
-    flash(f"“{code.name}” was merged into “{target.name}”: {counts['codings']} codings, "
-          f"{counts['suggestions']} suggestions, {counts['patterns']} patterns and "
-          f"{counts['subcodes']} subcodes moved; it is kept, retired, for the record.", "success")
-    return _to_code(study, target)
+    counts = perform(
+        lambda: merge_codes(current_user, code, target),
+        lambda counts: f"“{code.name}” was merged into “{target.name}”: {counts['codings']} "
+        f"codings, {counts['suggestions']} suggestions, {counts['patterns']} patterns and "
+        f"{counts['subcodes']} subcodes moved; it is kept, retired, for the record.",
+        errors=CodebookError)
+    return _to_code(study, code if counts is None else target)
 
 
 @bp.post("/<int:code_id>/retire")
@@ -216,13 +207,8 @@ def add_pattern(study, code_id):
     if not form.validate_on_submit():
         flash("The pattern was not added: " + _form_errors(form), "error")
         return _to_code(study, code, "#patterns")
-    try:
-        add_pattern_op(current_user, code, _pattern_input(form))
-    except CodebookError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Pattern added. Tag again to see its suggestions.", "success")
+    perform(lambda: add_pattern_op(current_user, code, _pattern_input(form)),
+            "Pattern added. Tag again to see its suggestions.", errors=CodebookError)
     return _to_code(study, code, "#patterns")
 
 
@@ -242,13 +228,8 @@ def edit_pattern(study, code_id, pattern_id):
     if not form.validate_on_submit():
         flash("The pattern was not changed: " + _form_errors(form), "error")
         return _to_code(study, code, f"#pattern-{rule.id}")
-    try:
-        update_pattern(current_user, rule, _pattern_input(form))
-    except CodebookError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Pattern saved.", "success")
+    perform(lambda: update_pattern(current_user, rule, _pattern_input(form)), "Pattern saved.",
+            errors=CodebookError)
     return _to_code(study, code, f"#pattern-{rule.id}")
 
 
@@ -269,13 +250,8 @@ def delete_pattern(study, code_id, pattern_id):
 def default_patterns(study):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        added = restore_default_patterns(current_user, study)
-    except CodebookError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"Added {added} patterns from the guide.", "success")
+    perform(lambda: restore_default_patterns(current_user, study),
+            lambda added: f"Added {added} patterns from the guide.", errors=CodebookError)
     return redirect(url_for("codebook.index", study_id=study.id))
 
 

@@ -30,6 +30,7 @@ from engage.consultations.moderation import (
     target_status,
 )
 from engage.consultations.routes import BASE, is_researcher, load_comment, load_consultation
+from engage.forms import perform
 from engage.pagination import paginate
 from engage.public.operations import ATTACHMENT_FOLDER
 from engage.uploads import stored_path
@@ -79,16 +80,11 @@ def bulk(study, consultation_id):
         flash("Tick at least one comment, or apply the action to every matching comment.",
               "error")
         return redirect(back)
-    try:
-        changed = moderate(current_user, comments, ModerationAction(form.action.data),
-                           form.reason.data)
-    except ModerationError as error:
-        flash(str(error), "error")
-        return redirect(back)
-    db.session.commit()
-    flash(f"{changed} comment{'' if changed == 1 else 's'} changed."
-          + (f" Only the first {BULK_LIMIT:,} matching comments were handled; apply the "
-             "action again for the rest." if more else ""), "success")
+    perform(lambda: moderate(current_user, comments, ModerationAction(form.action.data),
+                             form.reason.data),
+            lambda changed: f"{changed} comment{'' if changed == 1 else 's'} changed."
+            + (f" Only the first {BULK_LIMIT:,} matching comments were handled; apply the "
+               "action again for the rest." if more else ""), errors=ModerationError)
     return redirect(back)
 
 
@@ -133,14 +129,10 @@ def moderate_one(study, consultation_id, comment_id):
     item = load_comment(consultation, comment_id)
     form = ModerateForm()
     if form.validate_on_submit():
-        try:
-            moderate(current_user, [item], ModerationAction(form.action.data), form.reason.data)
-        except ModerationError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Comment {item.tracking_number or item.external_id or item.id} is now "
-                  f"{item.status.value}.", "success")
+        perform(lambda: moderate(current_user, [item], ModerationAction(form.action.data),
+                                 form.reason.data),
+                lambda _: f"Comment {item.tracking_number or item.external_id or item.id} "
+                          f"is now {item.status.value}.", errors=ModerationError)
     return _back(study, consultation, item)
 
 
@@ -151,16 +143,12 @@ def redactions(study, consultation_id, comment_id):
     item = load_comment(consultation, comment_id)
     form = RedactionForm()
     if form.validate_on_submit():
-        try:
-            adjust_redactions(current_user, item,
-                              remove=request.form.getlist("remove", type=int),
-                              add_text=form.add_text.data or "", add_kind=form.add_kind.data,
-                              redetect=bool(form.redetect.data))
-        except ModerationError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Masking updated; the public version follows it.", "success")
+        perform(lambda: adjust_redactions(current_user, item,
+                                          remove=request.form.getlist("remove", type=int),
+                                          add_text=form.add_text.data or "",
+                                          add_kind=form.add_kind.data,
+                                          redetect=bool(form.redetect.data)),
+                "Masking updated; the public version follows it.", errors=ModerationError)
     return _back(study, consultation, item)
 
 
@@ -171,13 +159,8 @@ def public_version(study, consultation_id, comment_id):
     item = load_comment(consultation, comment_id)
     form = PublicTextForm()
     if form.validate_on_submit():
-        try:
-            edit_public_text(current_user, item, form.public_body.data)
-        except ModerationError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Public version saved. The original text is unchanged.", "success")
+        perform(lambda: edit_public_text(current_user, item, form.public_body.data),
+                "Public version saved. The original text is unchanged.", errors=ModerationError)
     else:
         flash("The public version cannot be empty; reject the comment instead.", "error")
     return _back(study, consultation, item)

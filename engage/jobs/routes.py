@@ -2,7 +2,7 @@ from flask import flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from engage.access import load_job
-from engage.forms import ConfirmForm
+from engage.forms import ConfirmForm, perform
 from engage.jobs import bp
 from engage.jobs.operations import is_stale, request_cancel, retry, sweep_stale_jobs
 from models import StudyRole, db
@@ -35,13 +35,7 @@ def status(job_id):
 def retry_job(job_id):
     job = load_job(job_id, current_user, StudyRole.RESEARCHER)
     if ConfirmForm().validate_on_submit():
-        try:
-            retry(job, current_user)
-        except ValueError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("The job is queued again.", "success")
+        perform(lambda: retry(job, current_user), "The job is queued again.")
     return redirect(url_for("jobs.show", job_id=job.id))
 
 

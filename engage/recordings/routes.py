@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engage.access import get_in_study_or_404, study_view
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from engage.pagination import paginate
 from engage.recordings import bp
 from engage.recordings.forms import TranscribeForm, UploadRecordingForm
@@ -76,15 +76,13 @@ def transcribe(study, recording_id):
     recording = get_in_study_or_404(Recording, recording_id, study)
     form = _transcribe_form(recording)
     if form.validate_on_submit():
-        try:
-            job = start_transcription(current_user, recording, model=form.model.data,
-                                      language=form.language.data,
-                                      translate=form.translate.data,
-                                      replace_edits=form.replace_edits.data)
-        except RecordingError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
+        job = perform(lambda: start_transcription(current_user, recording,
+                                                  model=form.model.data,
+                                                  language=form.language.data,
+                                                  translate=form.translate.data,
+                                                  replace_edits=form.replace_edits.data),
+                      errors=RecordingError)
+        if job is not None:
             return redirect(url_for("jobs.show", job_id=job.id))
     else:
         flash("Choose a model from the list.", "error")

@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 
 from engage.access import get_in_study_or_404, study_view
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from engage.scheduling import bp
 from engage.scheduling.bookings import (
     bookable_participants,
@@ -108,13 +108,8 @@ def booking_cancel(study, session_id, booking_id):
     item = get_in_study_or_404(StudySession, session_id, study)
     booking = _booking_in(item, booking_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            staff_cancel(current_user, booking)
-        except SchedulingError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Booking cancelled.", "success")
+        perform(lambda: staff_cancel(current_user, booking), "Booking cancelled.",
+                errors=SchedulingError)
     return redirect(url_for("scheduling.session", study_id=study.id, session_id=item.id))
 
 
@@ -125,15 +120,11 @@ def attendance(study, session_id):
     form = AttendanceForm()
     form.bookings.choices = select_choices((b.id, b.participant.name) for b in item.bookings)
     if form.validate_on_submit() and form.bookings.data:
-        try:
-            count = set_attendance(current_user, item, form.bookings.data,
-                                   Attendance(form.attendance.data))
-        except SchedulingError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Marked {count} participant(s) {Attendance(form.attendance.data).label}.",
-                  "success")
+        perform(lambda: set_attendance(current_user, item, form.bookings.data,
+                                       Attendance(form.attendance.data)),
+                lambda count: f"Marked {count} participant(s) "
+                              f"{Attendance(form.attendance.data).label}.",
+                errors=SchedulingError)
     else:
         flash("Choose at least one participant and what to mark.", "error")
     return redirect(url_for("scheduling.session", study_id=study.id, session_id=item.id))

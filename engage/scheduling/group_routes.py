@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from engage.access import get_in_study_or_404, study_view
-from engage.forms import ConfirmForm
+from engage.forms import ConfirmForm, perform
 from engage.scheduling import bp
 from engage.scheduling.forms import AttributeForm, GroupForm
 from engage.scheduling.participants import (
@@ -92,12 +92,7 @@ def group_edit(study, group_id):
 def group_delete(study, group_id):
     group = get_in_study_or_404(StakeholderGroup, group_id, study)
     if ConfirmForm().validate_on_submit():
-        try:
-            delete_group(current_user, group)
-        except ParticipantError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Group deleted.", "success")
+        perform(lambda: delete_group(current_user, group), "Group deleted.",
+                errors=ParticipantError)
     return redirect(url_for("scheduling.groups", study_id=study.id))
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engage.access import get_in_study_or_404, study_view
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from engage.scheduling import bp
 from engage.scheduling.forms import InviteForm, OfferForm
 from engage.scheduling.messages import invitation_link
@@ -109,13 +109,8 @@ def offer_invite(study, offer_id):
         (p.id, p.name) for p in db.session.scalars(select(Participant).where(
             Participant.study_id == study.id)))
     if form.validate_on_submit() and form.participants.data:
-        try:
-            sent = invite(current_user, item, form.participants.data)
-        except SchedulingError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Sent {len(sent)} invitation(s).", "success")
+        perform(lambda: invite(current_user, item, form.participants.data),
+                lambda sent: f"Sent {len(sent)} invitation(s).", errors=SchedulingError)
     else:
         flash("Choose participants to invite.", "error")
     return redirect(url_for("scheduling.offer", study_id=study.id, offer_id=item.id))

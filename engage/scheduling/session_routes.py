@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engage.access import get_in_study_or_404, study_view
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from engage.pagination import paginate
 from engage.scheduling import bp
 from engage.scheduling.bookings import public_link
@@ -216,13 +216,8 @@ def session_status(study, session_id):
     item = get_in_study_or_404(StudySession, session_id, study)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
-            set_session_status(current_user, item, SessionStatus(form.status.data))
-        except SchedulingError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Status: {item.status.label}.", "success")
+        perform(lambda: set_session_status(current_user, item, SessionStatus(form.status.data)),
+                lambda _: f"Status: {item.status.label}.", errors=SchedulingError)
     else:
         flash("Choose a status.", "error")
     return redirect(url_for("scheduling.session", study_id=study.id, session_id=item.id))
@@ -233,13 +228,9 @@ def session_status(study, session_id):
 def session_cancel(study, session_id):
     item = get_in_study_or_404(StudySession, session_id, study)
     if ConfirmForm().validate_on_submit():
-        try:
-            cancel_session(current_user, item)
-        except SchedulingError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Session cancelled; booked participants were sent a cancellation.", "success")
+        perform(lambda: cancel_session(current_user, item),
+                "Session cancelled; booked participants were sent a cancellation.",
+                errors=SchedulingError)
     return redirect(url_for("scheduling.session", study_id=study.id, session_id=item.id))
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from engage.access import get_in_study_or_404, role_required, study_view
 from engage.consultations.moderation import public_text
-from engage.forms import ConfirmForm
+from engage.forms import ConfirmForm, perform
 from engage.jobs.operations import recent_jobs
 from engage.pagination import paginate
 from engage.security import recent_login_required
@@ -107,13 +107,9 @@ def member_role(study, member_id):
     member = get_in_study_or_404(StudyMember, member_id, study)
     form = MemberRoleForm()
     if form.validate_on_submit():
-        try:
-            change_member_role(current_user, member, StudyRole(form.role.data))
-        except StudyError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"{member.user.name} is now {member.role.label.lower()}.", "success")
+        perform(lambda: change_member_role(current_user, member, StudyRole(form.role.data)),
+                lambda _: f"{member.user.name} is now {member.role.label.lower()}.",
+                errors=StudyError)
     else:
         flash("Choose a valid role.", "error")
     return redirect(url_for("studies.members", study_id=study.id))
@@ -125,13 +121,8 @@ def member_remove(study, member_id):
     member = get_in_study_or_404(StudyMember, member_id, study)
     if ConfirmForm().validate_on_submit():
         name = member.user.name
-        try:
-            remove_member(current_user, member)
-        except StudyError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"{name} removed from the study.", "success")
+        perform(lambda: remove_member(current_user, member), f"{name} removed from the study.",
+                errors=StudyError)
     return redirect(url_for("studies.members", study_id=study.id))
 
 

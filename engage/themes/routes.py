@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from engage.access import get_in_study_or_404, study_view
 from engage.codebook.tree import code_tree
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from engage.themes import bp
 from engage.themes.forms import CodesForm, EvidenceForm, NewThemeForm, ThemeForm, TopicsForm
 from engage.themes.operations import (
@@ -113,13 +113,8 @@ def topics(study, theme_id):
     form.topics.choices = _topic_choices(study, theme)
     if form.validate_on_submit():
         chosen = [db.session.get(Topic, i) for i in form.topics.data]
-        try:
-            set_topics(current_user, theme, [t for t in chosen if t is not None])
-        except ThemeError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Topics saved.", "success")
+        perform(lambda: set_topics(current_user, theme, [t for t in chosen if t is not None]),
+                "Topics saved.", errors=ThemeError)
     return redirect(url_for("themes.show", study_id=study.id, theme_id=theme.id))
 
 
@@ -130,14 +125,9 @@ def codes(study, theme_id):
     form = CodesForm()
     form.codes.choices = select_choices((e.code.id, e.path) for e in code_tree(study))
     if form.validate_on_submit():
-        try:
-            set_codes(current_user, theme, [get_in_study_or_404(Code, i, study)
-                                            for i in form.codes.data])
-        except ThemeError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Codes saved.", "success")
+        perform(lambda: set_codes(current_user, theme, [get_in_study_or_404(Code, i, study)
+                                                        for i in form.codes.data]),
+                "Codes saved.", errors=ThemeError)
     return redirect(url_for("themes.show", study_id=study.id, theme_id=theme.id))
 
 

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from engage.access import get_in_study_or_404, study_view
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from engage.pagination import paginate
 from engage.topics import bp
 from engage.topics.charts import all_charts
@@ -219,13 +219,8 @@ def rename(study, run_id, topic_id):
     item = _topic(get_in_study_or_404(TopicRun, run_id, study), topic_id)
     form = RenameForm()
     if form.validate_on_submit():
-        try:
-            rename_topic(current_user, item, form.name.data)
-        except TopicError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Topic renamed “{item.label}”.", "success")
+        perform(lambda: rename_topic(current_user, item, form.name.data),
+                lambda _: f"Topic renamed “{item.label}”.", errors=TopicError)
     else:
         flash("A topic name can have at most 200 characters.", "error")
     return _back(study, run_id)
@@ -237,14 +232,10 @@ def noise(study, run_id, topic_id):
     item = _topic(get_in_study_or_404(TopicRun, run_id, study), topic_id)
     form = NoiseForm()
     if form.validate_on_submit():
-        try:
-            set_noise(current_user, item, form.noise.data == "1")
-        except TopicError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"“{item.label}” is {'marked as noise' if item.is_noise else 'a topic again'}.",
-                  "success")
+        perform(lambda: set_noise(current_user, item, form.noise.data == "1"),
+                lambda _: f"“{item.label}” is "
+                          f"{'marked as noise' if item.is_noise else 'a topic again'}.",
+                errors=TopicError)
     return _back(study, run_id)
 
 
@@ -258,15 +249,10 @@ def merge(study, run_id):
     form.topics.choices = choices
     form.into.choices = choices
     if form.validate_on_submit():
-        try:
-            target = merge_topics(current_user, topic_run,
-                                  [_topic(topic_run, i) for i in form.topics.data],
-                                  _topic(topic_run, form.into.data))
-        except TopicError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Merged into “{target.label}”.", "success")
+        perform(lambda: merge_topics(current_user, topic_run,
+                                     [_topic(topic_run, i) for i in form.topics.data],
+                                     _topic(topic_run, form.into.data)),
+                lambda target: f"Merged into “{target.label}”.", errors=TopicError)
     else:
         flash("Choose the topics to merge and the topic to merge them into.", "error")
     return _back(study, run_id)
@@ -277,13 +263,8 @@ def merge(study, run_id):
 def unmerge(study, run_id, topic_id):
     item = _topic(get_in_study_or_404(TopicRun, run_id, study), topic_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            unmerge_topic(current_user, item)
-        except TopicError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"“{item.label}” has its own documents again.", "success")
+        perform(lambda: unmerge_topic(current_user, item),
+                lambda _: f"“{item.label}” has its own documents again.", errors=TopicError)
     return _back(study, run_id)
 
 

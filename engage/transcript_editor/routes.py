@@ -3,7 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engage.access import get_in_study_or_404, study_view
-from engage.forms import ConfirmForm, select_choices
+from engage.forms import ConfirmForm, perform, select_choices
 from engage.security import recent_login_required
 from engage.transcript_editor import bp
 from engage.transcript_editor.forms import (
@@ -141,14 +141,10 @@ def speakers(study, transcript_id):
     form = RenameSpeakerForm()
     form.old.choices = select_choices((s.speaker or "", "") for s in transcript.segments)
     if form.validate_on_submit():
-        try:
-            count = rename_speaker(current_user, transcript, form.old.data or None,
-                                   form.new.data)
-        except TranscriptEditError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Renamed the speaker in {count} segments.", "success")
+        perform(lambda: rename_speaker(current_user, transcript, form.old.data or None,
+                                       form.new.data),
+                lambda count: f"Renamed the speaker in {count} segments.",
+                errors=TranscriptEditError)
     else:
         flash("Choose a speaker and give a new name.", "error")
     return _to_transcript(transcript)
@@ -177,12 +173,7 @@ def _segment(study, transcript_id: int, segment_id: int):
 
 
 def _apply(transcript, segment, operation):
-    try:
-        operation()
-    except TranscriptEditError as error:
-        flash(str(error), "error")
-    else:
-        db.session.commit()
+    perform(operation, errors=TranscriptEditError)
     return _to_transcript(transcript, segment)
 
 
