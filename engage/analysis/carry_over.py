@@ -36,7 +36,6 @@ from models import (
     Coding,
     CodingAssignment,
     Memo,
-    Recording,
     SpeakerLink,
     Suggestion,
     SuggestionStatus,
@@ -99,13 +98,6 @@ class CarryOver:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def current_transcript(recording: Recording) -> Transcript | None:
-    """The recording's current transcript (read it before a new one replaces it)."""
-    return db.session.scalar(select(Transcript).where(
-        Transcript.recording_id == recording.id, Transcript.is_current.is_(True))
-        .order_by(Transcript.id.desc()).limit(1))
 
 
 def _on(column, transcript: Transcript):

@@ -45,9 +45,9 @@ def transcribe_recording(job: Job, progress: Progress) -> str:
     except MemoryError as error:
         raise JobFailed("The worker ran out of memory transcribing this recording. Try a "
                         "smaller model, or ask an administrator to add memory.") from error
-    from engage.analysis.carry_over import carry_over, current_transcript
+    from engage.analysis.carry_over import carry_over
 
-    previous = current_transcript(recording)
+    previous = recording.current_transcript
     transcript = create_transcript(
         recording.study_id, result.segments, title=recording.title, source="whisper",
         recording=recording, language=result.language,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engage.analysis.agreement import adjudicate, build_report, create_assignment
-from engage.analysis.carry_over import carry_over, current_transcript
+from engage.analysis.carry_over import carry_over
 from engage.analysis.operations import add_memo, apply_codes
 from engage.jobs.runner import run_job
 from engage.recordings import tasks as recording_tasks
@@ -233,7 +233,8 @@ def test_a_rerun_of_the_transcription_job_carries_the_codings_over(db, team, mon
         return done
 
     assert run_transcription().message == "Transcribed 3 segments in en."
-    first = current_transcript(recording)
+    db.session.expire(recording)  # the job ran in its own session
+    first = recording.current_transcript
     mech = code_of(db, study, "integration-mechanisms")
     code(coder, study, first.segments[2], "Care coordination", mech)
     code(coder, study, first.segments[1], "D-SNP plans", mech)
@@ -242,7 +243,8 @@ def test_a_rerun_of_the_transcription_job_carries_the_codings_over(db, team, mon
     job = run_transcription()
     assert job.message == ("Transcribed 4 segments in en. 2 codings carried over to the new "
                            "transcript, 1 needs checking.")
-    second = current_transcript(recording)
+    db.session.expire(recording)
+    second = recording.current_transcript
     assert second.id != first.id and second.model == "base"
     assert not db.session.get(Transcript, first.id).is_current
     assert [(c.quote, c.needs_check) for c in on(db, second)] == [
